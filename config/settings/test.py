@@ -1,0 +1,20 @@
+"""Settings for the test suite: fixed throwaway keys, fast hashing, immediate tasks."""
+
+import os
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR
+
+SECRET_KEY = "test-only-secret-key-not-for-production"  # noqa: S105
+FIELD_ENCRYPTION_KEYS = "t2:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=,t1:ISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+P0A="
+BLIND_INDEX_KEY = "ZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmY="
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+SMS_OUTBOX_FILE = BASE_DIR / "var" / "test-sms-outbox.log"
+if os.environ.get("YANXING_DB", "sqlite") == "sqlite":
+    DATABASES["default"]["NAME"] = str(BASE_DIR / "var" / "test.sqlite3")  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}  # noqa: F405
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,80 @@
+"""Domain events and the access log, each a hash chain: every row stores the hash of the row
+before it, so an edited or deleted row breaks the chain (`verify_audit_chain` reports where).
+
+Field-level change history of members and organizations is kept by django-simple-history on
+the models themselves; this app reads it for the audit pages.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from yanxing.core.paths import any_subtree_q
+from yanxing.core.querysets import ScopedQuerySet
+
+
+class AuditQuerySet(ScopedQuerySet):
+    def scope_q(self, roots: list[str]) -> Q:
+        return any_subtree_q("org_path", roots)
+
+
+class ChainedRecord(models.Model):
+    created_at = models.DateTimeField("时间", db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField("操作人", max_length=150, blank=True)
+    organization = models.ForeignKey(
+        "orgs.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    org_path = models.CharField(max_length=255, blank=True, db_index=True)
+    target_type = models.CharField("对象类型", max_length=60, blank=True)
+    target_id = models.CharField("对象编号", max_length=40, blank=True, db_index=True)
+    target_label = models.CharField("对象", max_length=150, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["-id"]
+
+
+class Event(ChainedRecord):
+    """Something a service did: member created, transferred, marked lost, org moved…"""
+
+    verb = models.CharField("事件", max_length=60, db_index=True)
+    summary = models.CharField("摘要", max_length=300, blank=True)
+    data = models.JSONField("详情", default=dict, blank=True)
+
+    class Meta(ChainedRecord.Meta):
+        verbose_name = "业务事件"
+        verbose_name_plural = "业务事件"
+
+
+class AccessLog(ChainedRecord):
+    """Every reveal and every export of sensitive personal data."""
+
+    class Action(models.TextChoices):
+        REVEAL = "reveal", "查看明文"
+        EXPORT = "export", "导出"
+
+    action = models.CharField("操作", max_length=16, choices=Action.choices, db_index=True)
+    fields = models.CharField("字段", max_length=200, blank=True)
+    row_count = models.PositiveIntegerField("记录数", default=1)
+    reason = models.CharField("事由", max_length=200, blank=True)
+
+    class Meta(ChainedRecord.Meta):
+        verbose_name = "敏感数据访问记录"
+        verbose_name_plural = "敏感数据访问记录"
+
+
+class ChainHead(models.Model):
+    """One row per chain; locked while appending so concurrent writers cannot fork the chain."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    last_hash = models.CharField(max_length=64, blank=True)

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from yanxing.access.roles import Action
+from yanxing.api.viewsets import ScopedReadOnlyViewSet
+from yanxing.orgs.models import Organization
+
+
+class OrganizationSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    host_division_name = serializers.CharField(source="host_division.full_name", default="", read_only=True)
+
+    class Meta:
+        model = Organization
+        fields = [
+            "id", "name", "short_name", "kind", "kind_label", "parent", "depth", "is_external",
+            "host_division", "host_division_name", "division", "host_basis", "status", "founded_on",
+        ]
+
+
+class OrganizationViewSet(ScopedReadOnlyViewSet):
+    """党组织（只读）：本人授权范围内的组织树。"""
+
+    model = Organization
+    action_name = Action.ORGS_VIEW
+    serializer_class = OrganizationSerializer
+    filterset_fields = ["kind", "is_external", "status", "parent"]
+    ordering_fields = ["name", "path"]
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return super().get_queryset().select_related("host_division").order_by("path")
