@@ -5,7 +5,7 @@ import os
 from .base import *  # noqa: F403
 from .base import BASE_DIR
 
-SECRET_KEY = "test-only-secret-key-not-for-production"  # noqa: S105
+SECRET_KEY = "test-only-secret-key-not-for-production"
 FIELD_ENCRYPTION_KEYS = "t2:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=,t1:ISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+P0A="
 BLIND_INDEX_KEY = "ZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmY="
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

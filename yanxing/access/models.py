@@ -20,7 +20,10 @@ class Grant(TimeStampedModel):
     """A role held by a user at an organization; it applies to the organization's whole subtree."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grants", verbose_name="用户"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="grants",
+        verbose_name="用户",
     )
     role = models.CharField("角色", max_length=32, choices=ROLE_CHOICES)
     organization = models.ForeignKey(

@@ -54,3 +54,6 @@ class PhoneCode(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["ip", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"code {self.pk} ({self.created_at:%Y-%m-%d %H:%M})"

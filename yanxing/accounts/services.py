@@ -28,7 +28,9 @@ class CodeRejected(BusinessRuleError):
 
 
 def _code_hash(phone_hash: str, code: str) -> str:
-    return hmac.new(settings.SECRET_KEY.encode(), f"{phone_hash}:{code}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(
+        settings.SECRET_KEY.encode(), f"{phone_hash}:{code}".encode(), hashlib.sha256
+    ).hexdigest()
 
 
 def member_user_for_phone(phone: str) -> User | None:
@@ -40,7 +42,11 @@ def member_user_for_phone(phone: str) -> User | None:
         return None
     user, _ = User.objects.get_or_create(
         member=member,
-        defaults={"username": f"m{member.pk}", "kind": User.Kind.MEMBER, "display_name": member.name},
+        defaults={
+            "username": f"m{member.pk}",
+            "kind": User.Kind.MEMBER,
+            "display_name": member.name,
+        },
     )
     return user if user.is_active else None
 
@@ -61,13 +67,23 @@ def request_phone_code(*, phone: str, ip: str | None, now: dt.datetime | None = 
         raise BusinessRuleError(error)
     digest = blind_index(phone, PHONE_PURPOSE)
     recent = PhoneCode.objects.filter(phone_hash=digest)
-    if recent.filter(created_at__gte=now - dt.timedelta(hours=1)).count() >= settings.PHONE_CODE_MAX_PER_HOUR:
-        raise BusinessRuleError("该手机号1小时内获取验证码次数已达上限，请稍后再试。 / Too many codes this hour.")
-    if recent.filter(created_at__gte=now - dt.timedelta(days=1)).count() >= settings.PHONE_CODE_MAX_PER_DAY:
-        raise BusinessRuleError("该手机号今日获取验证码次数已达上限，请明天再试。 / Daily code limit reached.")
-    if ip and PhoneCode.objects.filter(ip=ip, created_at__gte=now - dt.timedelta(hours=1)).count() >= (
-        settings.PHONE_CODE_MAX_PER_IP_HOUR
+    if (
+        recent.filter(created_at__gte=now - dt.timedelta(hours=1)).count()
+        >= settings.PHONE_CODE_MAX_PER_HOUR
     ):
+        raise BusinessRuleError(
+            "该手机号1小时内获取验证码次数已达上限，请稍后再试。 / Too many codes this hour."
+        )
+    if (
+        recent.filter(created_at__gte=now - dt.timedelta(days=1)).count()
+        >= settings.PHONE_CODE_MAX_PER_DAY
+    ):
+        raise BusinessRuleError(
+            "该手机号今日获取验证码次数已达上限，请明天再试。 / Daily code limit reached."
+        )
+    if ip and PhoneCode.objects.filter(
+        ip=ip, created_at__gte=now - dt.timedelta(hours=1)
+    ).count() >= (settings.PHONE_CODE_MAX_PER_IP_HOUR):
         raise BusinessRuleError("请求过于频繁，请稍后再试。 / Too many requests from this network.")
     code = f"{secrets.randbelow(10**6):06d}"
     PhoneCode.objects.filter(phone_hash=digest, used_at__isnull=True).update(used_at=now)
@@ -93,7 +109,9 @@ def verify_phone_code(*, phone: str, code: str, now: dt.datetime | None = None) 
         .order_by("-created_at")
         .first()
     )
-    invalid = CodeRejected("验证码错误或已过期，请重新获取。 / The code is wrong or has expired; request a new one.")
+    invalid = CodeRejected(
+        "验证码错误或已过期，请重新获取。 / The code is wrong or has expired; request a new one."
+    )
     if entry is None or entry.expires_at <= now:
         raise invalid
     if entry.attempts >= settings.PHONE_CODE_MAX_ATTEMPTS:
@@ -109,7 +127,12 @@ def verify_phone_code(*, phone: str, code: str, now: dt.datetime | None = None) 
         raise invalid
     entry.used_at = now
     entry.save(update_fields=["used_at"])
-    record_event(actor=user, verb="account.member_login", target=user.member, organization=user.member.home_org if user.member else None)
+    record_event(
+        actor=user,
+        verb="account.member_login",
+        target=user.member,
+        organization=user.member.home_org if user.member else None,
+    )
     return user
 
 
@@ -140,7 +163,9 @@ def start_totp_enrolment(*, actor: User) -> TOTPDevice:
 def confirm_totp_enrolment(*, actor: User, token: str) -> TOTPDevice:
     device = TOTPDevice.objects.select_for_update().filter(user=actor, confirmed=False).first()
     if device is None or not device.verify_token((token or "").strip()):
-        raise BusinessRuleError("动态口令不正确，请核对手机上的6位数字。 / Wrong code; check the 6 digits in your app.")
+        raise BusinessRuleError(
+            "动态口令不正确，请核对手机上的6位数字。 / Wrong code; check the 6 digits in your app."
+        )
     TOTPDevice.objects.filter(user=actor, confirmed=True).delete()
     device.confirmed = True
     device.save()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
-from typing import Any
+from typing import Any, cast
 
 import qrcode
 import qrcode.image.svg
@@ -24,6 +24,12 @@ from yanxing.core.exceptions import BusinessRuleError
 
 from . import services
 from .forms import PhoneCodeForm, PhoneForm, StaffLoginForm, TokenForm
+from .models import User
+
+
+def signed_in(request: HttpRequest) -> User:
+    """The signed-in account (views using this are behind login_required)."""
+    return cast(User, request.user)
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -42,7 +48,9 @@ def lockout_response(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRes
     form.errors.clear()
     form.add_error(
         None,
-        _("登录失败次数过多，账户已锁定15分钟，请稍后再试。 / Too many failed sign-ins: the account is locked for 15 minutes."),
+        _(
+            "登录失败次数过多，账户已锁定15分钟，请稍后再试。 / Too many failed sign-ins: the account is locked for 15 minutes."
+        ),
     )
     return render(request, "accounts/login.html", {"form": form, "locked": True}, status=403)
 
@@ -83,14 +91,16 @@ def _qr_svg(uri: str) -> str:
 
 @login_required
 def totp_setup(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = signed_in(request)
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    if device is None or request.method == "GET" and request.GET.get("renew"):
-        device = services.start_totp_enrolment(actor=user)  # type: ignore[arg-type]
+    if device is None or (request.method == "GET" and request.GET.get("renew")):
+        device = services.start_totp_enrolment(actor=user)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            confirmed = services.confirm_totp_enrolment(actor=user, token=form.cleaned_data["token"])  # type: ignore[arg-type]
+            confirmed = services.confirm_totp_enrolment(
+                actor=user, token=form.cleaned_data["token"]
+            )
         except BusinessRuleError as exc:
             form.add_error("token", exc.messages[0])
         else:
@@ -107,7 +117,7 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def totp_verify(request: HttpRequest) -> HttpResponse:
-    device = services.confirmed_device(request.user)  # type: ignore[arg-type]
+    device = services.confirmed_device(signed_in(request))
     if device is None:
         return redirect("accounts:totp_setup")
     form = TokenForm(request.POST or None)
@@ -121,23 +131,27 @@ def totp_verify(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def security(request: HttpRequest) -> HttpResponse:
-    if request.user.kind != "staff":
+    user = signed_in(request)
+    if user.kind != "staff":
         return redirect("accounts:member_home")
     from rest_framework.authtoken.models import Token
 
     token = None
     if request.method == "POST" and request.POST.get("action") == "token":
-        Token.objects.filter(user=request.user).delete()
-        token = Token.objects.create(user=request.user).key
-        messages.info(request, _("新的接口令牌只显示这一次，请妥善保存。 / The new API token is shown only once."))
+        Token.objects.filter(user=user).delete()
+        token = Token.objects.create(user=user).key
+        messages.info(
+            request,
+            _("新的接口令牌只显示这一次，请妥善保存。 / The new API token is shown only once."),
+        )
     return render(
         request,
         "accounts/security.html",
         {
             "has_device": services.confirmed_device(request.user) is not None,  # type: ignore[arg-type]
-            "totp_required": services.totp_required(request.user),
+            "totp_required": services.totp_required(user),
             "token": token,
-            "has_token": Token.objects.filter(user=request.user).exists(),
+            "has_token": Token.objects.filter(user=user).exists(),
         },
     )
 
@@ -151,7 +165,9 @@ def member_login(request: HttpRequest) -> HttpResponse:
     sent = False
     if request.method == "POST" and step == "phone" and phone_form.is_valid():
         try:
-            services.request_phone_code(phone=phone_form.cleaned_data["phone"], ip=client_ip(request))
+            services.request_phone_code(
+                phone=phone_form.cleaned_data["phone"], ip=client_ip(request)
+            )
         except BusinessRuleError as exc:
             phone_form.add_error("phone", exc.messages[0])
         else:
@@ -172,7 +188,12 @@ def member_login(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "member_portal/login.html",
-        {"phone_form": phone_form, "code_form": code_form, "sent": sent, "expired": request.GET.get("expired")},
+        {
+            "phone_form": phone_form,
+            "code_form": code_form,
+            "sent": sent,
+            "expired": request.GET.get("expired"),
+        },
     )
 
 
@@ -183,5 +204,9 @@ def member_home(request: HttpRequest) -> HttpResponse:
     if user.kind != "member" or user.member is None:
         return redirect("dashboards:home")
     member = user.member
-    participations = member.participations.filter(ended_on__isnull=True).select_related("organization")
-    return render(request, "member_portal/home.html", {"member": member, "participations": participations})
+    participations = member.participations.filter(ended_on__isnull=True).select_related(
+        "organization"
+    )
+    return render(
+        request, "member_portal/home.html", {"member": member, "participations": participations}
+    )

@@ -8,4 +8,9 @@ class IsStaffUser(BasePermission):
 
     def has_permission(self, request: Any, view: Any) -> bool:
         user = request.user
-        return bool(user and user.is_authenticated and user.is_active and getattr(user, "kind", "") == "staff")
+        return bool(
+            user
+            and user.is_authenticated
+            and user.is_active
+            and getattr(user, "kind", "") == "staff"
+        )

@@ -15,16 +15,30 @@ from yanxing.orgs.models import Organization
 class AuditFilter(django_filters.FilterSet):
     """Shared by the event list and the access log: organization (subtree), actor, date range."""
 
-    org = django_filters.ModelChoiceFilter(label=_("党组织（含下级）"), queryset=Organization.objects.none(), method="filter_org")
-    actor = django_filters.CharFilter(label=_("操作人"), field_name="actor_label", lookup_expr="contains")
-    date_from = django_filters.DateFilter(label=_("起始日期"), field_name="created_at", lookup_expr="date__gte",
-                                          widget=django_filters.widgets.forms.DateInput(attrs={"type": "date"}))
-    date_to = django_filters.DateFilter(label=_("截止日期"), field_name="created_at", lookup_expr="date__lte",
-                                        widget=django_filters.widgets.forms.DateInput(attrs={"type": "date"}))
+    org = django_filters.ModelChoiceFilter(
+        label=_("党组织（含下级）"), queryset=Organization.objects.none(), method="filter_org"
+    )
+    actor = django_filters.CharFilter(
+        label=_("操作人"), field_name="actor_label", lookup_expr="contains"
+    )
+    date_from = django_filters.DateFilter(
+        label=_("起始日期"),
+        field_name="created_at",
+        lookup_expr="date__gte",
+        widget=django_filters.widgets.forms.DateInput(attrs={"type": "date"}),
+    )
+    date_to = django_filters.DateFilter(
+        label=_("截止日期"),
+        field_name="created_at",
+        lookup_expr="date__lte",
+        widget=django_filters.widgets.forms.DateInput(attrs={"type": "date"}),
+    )
 
     def __init__(self, *args: Any, request: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, request=request, **kwargs)
-        self.filters["org"].queryset = Organization.objects.visible_to(getattr(request, "user", None), Action.AUDIT_VIEW)
+        self.filters["org"].queryset = Organization.objects.visible_to(
+            getattr(request, "user", None), Action.AUDIT_VIEW
+        )
         style_fields(self.form)
 
     def filter_org(self, queryset: QuerySet[Any], name: str, value: Organization) -> QuerySet[Any]:

@@ -55,6 +55,9 @@ class Event(ChainedRecord):
         verbose_name = "业务事件"
         verbose_name_plural = "业务事件"
 
+    def __str__(self) -> str:
+        return f"{self.verb} {self.target_label}"
+
 
 class AccessLog(ChainedRecord):
     """Every reveal and every export of sensitive personal data."""
@@ -72,9 +75,15 @@ class AccessLog(ChainedRecord):
         verbose_name = "敏感数据访问记录"
         verbose_name_plural = "敏感数据访问记录"
 
+    def __str__(self) -> str:
+        return f"{self.action} {self.fields} {self.target_label}"
+
 
 class ChainHead(models.Model):
     """One row per chain; locked while appending so concurrent writers cannot fork the chain."""
 
     name = models.CharField(max_length=32, primary_key=True)
     last_hash = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return self.name

@@ -9,7 +9,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
-from .models import AccessLog, ChainHead, ChainedRecord, Event
+from .models import AccessLog, ChainedRecord, ChainHead, Event
 
 HASHED_FIELDS = [
     "created_at",
@@ -49,7 +49,9 @@ def _append(record: ChainedRecord) -> ChainedRecord:
     return record
 
 
-def _common(actor: Any, target: models.Model | None, organization: Any, ip: str | None) -> dict[str, Any]:
+def _common(
+    actor: Any, target: models.Model | None, organization: Any, ip: str | None
+) -> dict[str, Any]:
     return {
         "actor": actor if getattr(actor, "pk", None) else None,
         "actor_label": str(actor) if getattr(actor, "pk", None) else "系统",
@@ -72,7 +74,12 @@ def record_event(
     data: dict[str, Any] | None = None,
     ip: str | None = None,
 ) -> Event:
-    event = Event(verb=verb, summary=summary[:300], data=data or {}, **_common(actor, target, organization, ip))
+    event = Event(
+        verb=verb,
+        summary=summary[:300],
+        data=data or {},
+        **_common(actor, target, organization, ip),
+    )
     return _append(event)  # type: ignore[return-value]
 
 
@@ -102,7 +109,9 @@ def verify_chain(model: type[ChainedRecord]) -> list[int]:
     broken: list[int] = []
     prev: str | None = None  # the oldest kept row anchors the chain (older rows may be purged)
     for record in model.objects.order_by("id").iterator():
-        if (prev is not None and record.prev_hash != prev) or record.hash != record_digest(record, EXTRA_FIELDS[model]):
+        if (prev is not None and record.prev_hash != prev) or record.hash != record_digest(
+            record, EXTRA_FIELDS[model]
+        ):
             broken.append(record.pk)
         prev = record.hash
     return broken

@@ -68,7 +68,9 @@ class ChangeListView(ScopedListView):
         roots = granted_roots(self.request.user, self.action)
         if not roots:
             return Member.history.none()
-        return Member.history.filter(any_subtree_q("home_org__path", roots)).select_related("history_user", "home_org")
+        return Member.history.filter(any_subtree_q("home_org__path", roots)).select_related(
+            "history_user", "home_org"
+        )
 
     def get_queryset(self) -> Any:
         self.filterset = None

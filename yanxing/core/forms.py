@@ -26,7 +26,7 @@ class StyledForm(forms.Form):
         style_fields(self)
 
 
-class StyledModelForm(forms.ModelForm):  # type: ignore[type-arg]
+class StyledModelForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         style_fields(self)

@@ -50,7 +50,9 @@ RegionLookup = Callable[[str], str]
 retired county code) or "unknown"."""
 
 
-def validate(raw: str, region_status: RegionLookup | None = None, today: dt.date | None = None) -> IdCheck:
+def validate(
+    raw: str, region_status: RegionLookup | None = None, today: dt.date | None = None
+) -> IdCheck:
     number = normalize(raw)
     result = IdCheck(number=number)
     if not _ID18.match(number):

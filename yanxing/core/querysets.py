@@ -27,8 +27,3 @@ class ScopedQuerySet(models.QuerySet[Any]):
         if not roots:
             return self.none()
         return self.filter(self.scope_q(roots))
-
-
-class ScopedManager(models.Manager[Any]):
-    def visible_to(self, user: Any, action: str) -> Any:
-        return self.get_queryset().visible_to(user, action)

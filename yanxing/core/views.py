@@ -42,7 +42,7 @@ class ScopedQuerysetMixin:
         return self.scoped_queryset()
 
 
-class ScopedListView(StaffRequiredMixin, ScopedQuerysetMixin, ListView):  # type: ignore[type-arg]
+class ScopedListView(StaffRequiredMixin, ScopedQuerysetMixin, ListView):
     """List page with a django-filter filterset, sorting by whitelisted columns and pagination."""
 
     filterset_class: Any = None
@@ -54,8 +54,14 @@ class ScopedListView(StaffRequiredMixin, ScopedQuerysetMixin, ListView):  # type
         queryset = self.scoped_queryset()
         self.filterset = None
         if self.filterset_class is not None:
-            self.filterset = self.filterset_class(self.request.GET or None, queryset=queryset, request=self.request)
-            queryset = self.filterset.qs if self.filterset.is_bound and self.filterset.is_valid() else queryset
+            self.filterset = self.filterset_class(
+                self.request.GET or None, queryset=queryset, request=self.request
+            )
+            queryset = (
+                self.filterset.qs
+                if self.filterset.is_bound and self.filterset.is_valid()
+                else queryset
+            )
         sort = self.request.GET.get(SORT_PARAM, self.default_sort)
         self.current_sort = sort if sort.lstrip("-") in self.sort_fields else self.default_sort
         if self.current_sort:
@@ -84,7 +90,7 @@ class ScopedListView(StaffRequiredMixin, ScopedQuerysetMixin, ListView):  # type
     partial_template = ""
 
 
-class ScopedDetailView(StaffRequiredMixin, ScopedQuerysetMixin, DetailView):  # type: ignore[type-arg]
+class ScopedDetailView(StaffRequiredMixin, ScopedQuerysetMixin, DetailView):
     pass
 
 
@@ -94,7 +100,9 @@ def form_errors_from(exc: ValidationError, form: Any) -> None:
         for field, errors in exc.error_dict.items():
             target = field if field in form.fields else None
             for error in errors:
-                form.add_error(target, error.messages[0] if hasattr(error, "messages") else str(error))
+                form.add_error(
+                    target, error.messages[0] if hasattr(error, "messages") else str(error)
+                )
     else:
         for message in exc.messages:
             form.add_error(None, message)

@@ -19,7 +19,12 @@ def overview(actor: Any) -> dict[str, Any]:
         away_unclear=Count(
             "id",
             filter=Q(mobility_status="away")
-            & (Q(destination__isnull=True) | Q(employer="") | Q(wish_return_business="unknown") | Q(wish_village_cadre="unknown")),
+            & (
+                Q(destination__isnull=True)
+                | Q(employer="")
+                | Q(wish_return_business="unknown")
+                | Q(wish_village_cadre="unknown")
+            ),
         ),
     )
     orgs = Organization.objects.visible_to(actor, Action.ORGS_VIEW).active()

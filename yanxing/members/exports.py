@@ -18,7 +18,20 @@ from yanxing.core.paths import is_within
 from .models import Member
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-HEADERS = ["姓名", "身份证号", "手机号", "性别", "出生日期", "党员类别", "组织关系所在党组织", "流动状态", "流向地", "工作单位", "行业", "联系状态"]
+HEADERS = [
+    "姓名",
+    "身份证号",
+    "手机号",
+    "性别",
+    "出生日期",
+    "党员类别",
+    "组织关系所在党组织",
+    "流动状态",
+    "流向地",
+    "工作单位",
+    "行业",
+    "联系状态",
+]
 
 
 def safe_cell(value: Any) -> str:
@@ -46,7 +59,9 @@ def member_row(member: Member, plain: bool) -> list[str]:
     ]
 
 
-def members_csv(*, actor: Any, queryset: QuerySet[Member], plain: bool, ip: str | None) -> HttpResponse:
+def members_csv(
+    *, actor: Any, queryset: QuerySet[Member], plain: bool, ip: str | None
+) -> HttpResponse:
     """UTF-8 with BOM so Excel opens it. Plain values only for members the actor may reveal."""
     sensitive_roots = granted_roots(actor, Action.MEMBERS_VIEW_SENSITIVE) if plain else []
     buffer = io.StringIO()
@@ -55,7 +70,9 @@ def members_csv(*, actor: Any, queryset: QuerySet[Member], plain: bool, ip: str 
     writer.writerow(HEADERS)
     count = 0
     for member in queryset.select_related("home_org", "destination").iterator(chunk_size=2000):
-        writer.writerow(member_row(member, plain and is_within(member.home_org.path, sensitive_roots)))
+        writer.writerow(
+            member_row(member, plain and is_within(member.home_org.path, sensitive_roots))
+        )
         count += 1
     from yanxing.orgs.models import Organization
 

@@ -18,7 +18,6 @@ from .choices import Category, ContactState, Industry, MobilityStatus
 from .models import Member
 from .selectors import search_q
 
-
 LEVEL_WIDTH = {1: 2, 2: 4, 3: 6, 4: 9, 5: 12}
 
 
@@ -28,14 +27,26 @@ class MemberFilter(django_filters.FilterSet):
         label=_("党组织（含下级）"), queryset=Organization.objects.none(), method="filter_org"
     )
     category = django_filters.ChoiceFilter(label=_("党员类别"), choices=Category.choices)
-    mobility_status = django_filters.ChoiceFilter(label=_("流动状态"), choices=MobilityStatus.choices)
+    mobility_status = django_filters.ChoiceFilter(
+        label=_("流动状态"), choices=MobilityStatus.choices
+    )
     contact_state = django_filters.ChoiceFilter(label=_("联系状态"), choices=ContactState.choices)
     industry = django_filters.ChoiceFilter(label=_("行业"), choices=Industry.choices)
-    destination = django_filters.CharFilter(label=_("流向地（区划代码或名称）"), method="filter_destination")
+    destination = django_filters.CharFilter(
+        label=_("流向地（区划代码或名称）"), method="filter_destination"
+    )
 
     class Meta:
         model = Member
-        fields = ["q", "org", "category", "mobility_status", "contact_state", "industry", "destination"]
+        fields = [
+            "q",
+            "org",
+            "category",
+            "mobility_status",
+            "contact_state",
+            "industry",
+            "destination",
+        ]
 
     def __init__(self, *args: Any, request: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, request=request, **kwargs)
@@ -46,14 +57,20 @@ class MemberFilter(django_filters.FilterSet):
     def filter_q(self, queryset: QuerySet[Member], name: str, value: str) -> QuerySet[Member]:
         return queryset.filter(search_q(value))
 
-    def filter_org(self, queryset: QuerySet[Member], name: str, value: Organization) -> QuerySet[Member]:
+    def filter_org(
+        self, queryset: QuerySet[Member], name: str, value: Organization
+    ) -> QuerySet[Member]:
         from yanxing.members.models import Participation
 
         orgs = Organization.objects.filter(subtree_q("path", value.path)).values("id")
-        hosted = Participation.objects.filter(organization__in=orgs, ended_on__isnull=True).values("member_id")
+        hosted = Participation.objects.filter(organization__in=orgs, ended_on__isnull=True).values(
+            "member_id"
+        )
         return queryset.filter(home_org__in=orgs) | queryset.filter(pk__in=hosted)
 
-    def filter_destination(self, queryset: QuerySet[Member], name: str, value: str) -> QuerySet[Member]:
+    def filter_destination(
+        self, queryset: QuerySet[Member], name: str, value: str
+    ) -> QuerySet[Member]:
         value = value.strip()
         if value.isdigit():
             division = Division.objects.filter(code=value.ljust(12, "0")[:12]).first()

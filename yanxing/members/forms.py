@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -44,7 +44,9 @@ class MemberForm(StyledModelForm):
 
     def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["home_org"].queryset = Organization.objects.visible_to(actor, Action.MEMBERS_CHANGE).filter(
+        cast(
+            forms.ModelChoiceField, self.fields["home_org"]
+        ).queryset = Organization.objects.visible_to(actor, Action.MEMBERS_CHANGE).filter(
             status="active", kind__in=list(HOLDS_MEMBERSHIP)
         )
         if self.instance.pk:
@@ -72,7 +74,9 @@ class MemberForm(StyledModelForm):
 
 class LostContactForm(StyledForm):
     since = forms.DateField(label=_("失联日期"), widget=DATE)
-    note = forms.CharField(label=_("已尝试的联系方式及情况"), widget=forms.Textarea(attrs={"rows": 3}), max_length=200)
+    note = forms.CharField(
+        label=_("已尝试的联系方式及情况"), widget=forms.Textarea(attrs={"rows": 3}), max_length=200
+    )
 
 
 class RestoreContactForm(StyledForm):
@@ -81,12 +85,16 @@ class RestoreContactForm(StyledForm):
 
 
 class ParticipationForm(StyledForm):
-    organization = forms.ModelChoiceField(label=_("参加组织生活的党组织"), queryset=Organization.objects.none())
+    organization = forms.ModelChoiceField(
+        label=_("参加组织生活的党组织"), queryset=Organization.objects.none()
+    )
     started_on = forms.DateField(label=_("开始日期"), widget=DATE)
     note = forms.CharField(label=_("说明"), max_length=200, required=False)
 
     def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organization"].queryset = Organization.objects.visible_to(actor, Action.MEMBERS_CHANGE).filter(
+        cast(
+            forms.ModelChoiceField, self.fields["organization"]
+        ).queryset = Organization.objects.visible_to(actor, Action.MEMBERS_CHANGE).filter(
             status="active"
         )

@@ -12,7 +12,11 @@ from yanxing.core.idnumber import normalize
 from .models import Member
 from .normalize import normalize_phone
 
-ENCRYPTED = {"id_number": "member.id_number", "phone": "member.phone", "sensitive_notes": "member.sensitive_notes"}
+ENCRYPTED = {
+    "id_number": "member.id_number",
+    "phone": "member.phone",
+    "sensitive_notes": "member.sensitive_notes",
+}
 
 
 @dataclass
@@ -55,8 +59,16 @@ def rotate_member_keys(batch_size: int = 1000) -> RotationResult:
                 for (name, purpose), raw in zip(ENCRYPTED.items(), raw_values, strict=True):
                     if raw and ring.key_id_of(raw) != ring.primary:
                         updates[name] = ring.encrypt(plain[name], purpose)
-                id_hash = ring.blind_index(normalize(plain["id_number"]), ID_PURPOSE) if plain["id_number"] else ""
-                phone_hash = ring.blind_index(normalize_phone(plain["phone"]), PHONE_PURPOSE) if plain["phone"] else ""
+                id_hash = (
+                    ring.blind_index(normalize(plain["id_number"]), ID_PURPOSE)
+                    if plain["id_number"]
+                    else ""
+                )
+                phone_hash = (
+                    ring.blind_index(normalize_phone(plain["phone"]), PHONE_PURPOSE)
+                    if plain["phone"]
+                    else ""
+                )
                 if id_hash != old_id_hash:
                     updates["id_hash"] = id_hash
                 if phone_hash != old_phone_hash:

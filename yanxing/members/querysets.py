@@ -10,7 +10,7 @@ from yanxing.core.paths import any_subtree_q
 from yanxing.core.querysets import ScopedQuerySet
 
 
-def _orgs_in(roots: list[str]):  # type: ignore[no-untyped-def]
+def _orgs_in(roots: list[str]):
     organization = apps.get_model("orgs", "Organization")
     return organization.objects.filter(any_subtree_q("path", roots)).values("id")
 

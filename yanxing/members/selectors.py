@@ -67,7 +67,9 @@ def member_detail(actor: Any, pk: int) -> Member:
 
 def member_history(member: Member) -> list[dict[str, Any]]:
     """Field-level changes, newest first: [{when, who, reason, changes: [(field, old, new)]}]."""
-    records = list(member.history.select_related("history_user").order_by("-history_date", "-history_id")[:200])
+    records = list(
+        member.history.select_related("history_user").order_by("-history_date", "-history_id")[:200]
+    )
     entries: list[dict[str, Any]] = []
     for record in records:
         previous = record.prev_record
@@ -76,7 +78,13 @@ def member_history(member: Member) -> list[dict[str, Any]]:
             delta = record.diff_against(previous)
             for change in delta.changes:
                 field = Member._meta.get_field(change.field)
-                changes.append((str(field.verbose_name), _display(field, change.old), _display(field, change.new)))
+                changes.append(
+                    (
+                        str(getattr(field, "verbose_name", change.field)),
+                        _display(field, change.old),
+                        _display(field, change.new),
+                    )
+                )
         entries.append(
             {
                 "when": record.history_date,

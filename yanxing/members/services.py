@@ -93,7 +93,9 @@ def _save_unique(member: Member) -> None:
             member.save()
     except IntegrityError as exc:
         raise ValidationError(
-            {"id_number": "该身份证号已登记在册（可能由其他党组织登记）。 / This ID number is already registered."}
+            {
+                "id_number": "该身份证号已登记在册（可能由其他党组织登记）。 / This ID number is already registered."
+            }
         ) from exc
 
 
@@ -122,7 +124,10 @@ def create_member(*, actor: Any, home_org: Organization, **fields: Any) -> tuple
     _apply_identity(member, warnings)
     _save_unique(member)
     record_event(
-        actor=actor, verb="member.created", target=member, organization=home_org,
+        actor=actor,
+        verb="member.created",
+        target=member,
+        organization=home_org,
         summary=f"登记党员 {member.name}",
     )
     return member, warnings
@@ -138,7 +143,9 @@ def update_member(*, actor: Any, member: Member, **changes: Any) -> tuple[Member
         raise BusinessRuleError(f"未知字段 / unknown fields: {', '.join(sorted(unknown))}")
     touching_sensitive = {"id_number", "sensitive_notes"} & set(changes)
     if touching_sensitive and not can(actor, Action.MEMBERS_VIEW_SENSITIVE, member.home_org.path):
-        raise BusinessRuleError("无权修改身份证号或敏感备注。 / Not allowed to change sensitive fields.")
+        raise BusinessRuleError(
+            "无权修改身份证号或敏感备注。 / Not allowed to change sensitive fields."
+        )
     before = {name: getattr(member, name) for name in changes}
     for name, value in changes.items():
         setattr(member, name, value)
@@ -148,12 +155,17 @@ def update_member(*, actor: Any, member: Member, **changes: Any) -> tuple[Member
     changed = sorted(k for k in changes if before[k] != getattr(member, k))
     if changed:
         record_event(
-            actor=actor, verb="member.updated", target=member, organization=member.home_org,
+            actor=actor,
+            verb="member.updated",
+            target=member,
+            organization=member.home_org,
             data={"fields": changed},
         )
         if "employer" in changed or "destination" in changed:
             record_event(
-                actor=actor, verb="member.whereabouts_changed", target=member,
+                actor=actor,
+                verb="member.whereabouts_changed",
+                target=member,
                 organization=member.home_org,
                 data={"employer": member.employer, "destination": member.destination_id},
             )
@@ -172,24 +184,35 @@ def add_participation(
         raise OutOfScope()
     if not organization.is_active:
         raise BusinessRuleError("该党组织已撤销。 / That organization is closed.")
-    if Participation.objects.filter(member=member, organization=organization, ended_on__isnull=True).exists():
+    if Participation.objects.filter(
+        member=member, organization=organization, ended_on__isnull=True
+    ).exists():
         raise BusinessRuleError("该党员已在此组织参加组织生活。 / Already taking part there.")
     participation = Participation.objects.create(
         member=member, organization=organization, started_on=started_on, note=note
     )
     record_event(
-        actor=actor, verb="member.participation_added", target=member, organization=organization,
+        actor=actor,
+        verb="member.participation_added",
+        target=member,
+        organization=organization,
         summary=f"{member.name} 参加 {organization.name} 组织生活",
     )
     return participation
 
 
 @transaction.atomic
-def end_participation(*, actor: Any, participation: Participation, ended_on: dt.date) -> Participation:
-    participation = Participation.objects.select_for_update().select_related("organization", "member").get(
-        pk=participation.pk
+def end_participation(
+    *, actor: Any, participation: Participation, ended_on: dt.date
+) -> Participation:
+    participation = (
+        Participation.objects.select_for_update()
+        .select_related("organization", "member")
+        .get(pk=participation.pk)
     )
-    member_ok = Member.objects.visible_to(actor, Action.MEMBERS_CHANGE).filter(pk=participation.member_id)
+    member_ok = Member.objects.visible_to(actor, Action.MEMBERS_CHANGE).filter(
+        pk=participation.member_id
+    )
     if not member_ok.exists():
         raise OutOfScope()
     if participation.ended_on is not None:
@@ -197,7 +220,9 @@ def end_participation(*, actor: Any, participation: Participation, ended_on: dt.
     participation.ended_on = ended_on
     participation.save()
     record_event(
-        actor=actor, verb="member.participation_ended", target=participation.member,
+        actor=actor,
+        verb="member.participation_ended",
+        target=participation.member,
         organization=participation.organization,
     )
     return participation
@@ -217,8 +242,12 @@ def transfer_membership(*, actor: Any, member: Member, to_org: Organization, rea
     member._change_reason = reason  # type: ignore[attr-defined]
     member.save()
     record_event(
-        actor=actor, verb="member.transferred", target=member, organization=to_org,
-        summary=f"{member.name}：{old.name} → {to_org.name}", data={"from": old.pk, "to": to_org.pk, "reason": reason},
+        actor=actor,
+        verb="member.transferred",
+        target=member,
+        organization=to_org,
+        summary=f"{member.name}：{old.name} → {to_org.name}",
+        data={"from": old.pk, "to": to_org.pk, "reason": reason},
     )
     return member
 
@@ -236,7 +265,13 @@ def mark_lost_contact(*, actor: Any, member: Member, since: dt.date, note: str) 
     member.lost_since = since
     member.lost_note = note
     member.save()
-    record_event(actor=actor, verb="member.marked_lost", target=member, organization=member.home_org, summary=note)
+    record_event(
+        actor=actor,
+        verb="member.marked_lost",
+        target=member,
+        organization=member.home_org,
+        summary=note,
+    )
     return member
 
 
@@ -252,7 +287,13 @@ def restore_contact(*, actor: Any, member: Member, on: dt.date, how: str) -> Mem
     member.lost_note = ""
     member.lost_since = None
     member.save()
-    record_event(actor=actor, verb="member.contact_restored", target=member, organization=member.home_org, summary=how)
+    record_event(
+        actor=actor,
+        verb="member.contact_restored",
+        target=member,
+        organization=member.home_org,
+        summary=how,
+    )
     return member
 
 
@@ -261,9 +302,18 @@ def reveal_sensitive(*, actor: Any, member: Member, field: str, ip: str | None =
     """Return the plaintext of one sensitive field and write the access-log entry."""
     if field not in {"id_number", "phone", "sensitive_notes"}:
         raise BusinessRuleError("该字段不可查看。 / Unknown field.")
-    visible = Member.objects.visible_to(actor, Action.MEMBERS_VIEW_SENSITIVE).select_related("home_org")
+    visible = Member.objects.visible_to(actor, Action.MEMBERS_VIEW_SENSITIVE).select_related(
+        "home_org"
+    )
     member = visible.filter(pk=member.pk).first()  # type: ignore[assignment]
     if member is None:
         raise OutOfScope()
-    record_access(actor=actor, action="reveal", fields=[field], target=member, organization=member.home_org, ip=ip)
+    record_access(
+        actor=actor,
+        action="reveal",
+        fields=[field],
+        target=member,
+        organization=member.home_org,
+        ip=ip,
+    )
     return str(getattr(member, field))

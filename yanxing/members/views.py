@@ -15,7 +15,12 @@ from django.views import View
 from yanxing.access.policy import can
 from yanxing.access.roles import Action
 from yanxing.accounts.views import client_ip
-from yanxing.core.views import ScopedDetailView, ScopedListView, StaffRequiredMixin, form_errors_from
+from yanxing.core.views import (
+    ScopedDetailView,
+    ScopedListView,
+    StaffRequiredMixin,
+    form_errors_from,
+)
 
 from . import exports, selectors, services
 from .filters import MemberFilter
@@ -60,11 +65,15 @@ class MemberDetailView(ScopedDetailView):
         )
         context["history"] = selectors.member_history(member)
         context["can_reveal"] = can(user, Action.MEMBERS_VIEW_SENSITIVE, member.home_org.path)
-        context["can_change"] = Member.objects.visible_to(user, Action.MEMBERS_CHANGE).filter(pk=member.pk).exists()
+        context["can_change"] = (
+            Member.objects.visible_to(user, Action.MEMBERS_CHANGE).filter(pk=member.pk).exists()
+        )
         context["home_org_visible"] = can(user, Action.ORGS_VIEW, member.home_org.path)
         context["lost_form"] = LostContactForm(initial={"since": dt.date.today()})
         context["restore_form"] = RestoreContactForm(initial={"on": dt.date.today()})
-        context["participation_form"] = ParticipationForm(actor=user, initial={"started_on": dt.date.today()})
+        context["participation_form"] = ParticipationForm(
+            actor=user, initial={"started_on": dt.date.today()}
+        )
         return context
 
 
@@ -77,7 +86,9 @@ class MemberCreateView(StaffRequiredMixin, View):
         if form.is_valid():
             try:
                 member, warnings = services.create_member(
-                    actor=request.user, home_org=form.cleaned_data["home_org"], **form.service_fields()
+                    actor=request.user,
+                    home_org=form.cleaned_data["home_org"],
+                    **form.service_fields(),
                 )
             except ValidationError as exc:
                 form_errors_from(exc, form)
@@ -97,14 +108,22 @@ class MemberEditView(StaffRequiredMixin, View):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         member = self.get_member(request, pk)
-        return render(request, "members/form.html", {"form": MemberForm(instance=member, actor=request.user), "member": member})
+        return render(
+            request,
+            "members/form.html",
+            {"form": MemberForm(instance=member, actor=request.user), "member": member},
+        )
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         member = self.get_member(request, pk)
-        form = MemberForm(request.POST, instance=Member.objects.get(pk=member.pk), actor=request.user)
+        form = MemberForm(
+            request.POST, instance=Member.objects.get(pk=member.pk), actor=request.user
+        )
         if form.is_valid():
             try:
-                member, warnings = services.update_member(actor=request.user, member=member, **form.service_fields())
+                member, warnings = services.update_member(
+                    actor=request.user, member=member, **form.service_fields()
+                )
             except ValidationError as exc:
                 form_errors_from(exc, form)
             else:
@@ -120,7 +139,9 @@ class MemberRevealView(StaffRequiredMixin, View):
 
     def post(self, request: HttpRequest, pk: int, field: str) -> HttpResponse:
         member = selectors.member_detail(request.user, pk)
-        value = services.reveal_sensitive(actor=request.user, member=member, field=field, ip=client_ip(request))
+        value = services.reveal_sensitive(
+            actor=request.user, member=member, field=field, ip=client_ip(request)
+        )
         return render(request, "members/_revealed.html", {"value": value, "field": field})
 
 
@@ -146,14 +167,18 @@ class MemberActionView(StaffRequiredMixin, View):
             elif verb == "end-participation":
                 from .models import Participation
 
-                participation = Participation.objects.visible_to(user, Action.MEMBERS_CHANGE).filter(
-                    pk=request.POST.get("participation"), member=member
-                ).first()
+                participation = (
+                    Participation.objects.visible_to(user, Action.MEMBERS_CHANGE)
+                    .filter(pk=request.POST.get("participation"), member=member)
+                    .first()
+                )
                 if participation is None:
                     from django.http import Http404
 
                     raise Http404
-                services.end_participation(actor=user, participation=participation, ended_on=dt.date.today())
+                services.end_participation(
+                    actor=user, participation=participation, ended_on=dt.date.today()
+                )
                 form = None
             else:
                 from django.http import Http404
@@ -182,7 +207,9 @@ class MemberExportView(StaffRequiredMixin, View):
         filterset = MemberFilter(request.GET or None, queryset=queryset, request=request)
         rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
         plain = request.GET.get("plain") == "1"
-        return exports.members_csv(actor=request.user, queryset=rows, plain=plain, ip=client_ip(request))
+        return exports.members_csv(
+            actor=request.user, queryset=rows, plain=plain, ip=client_ip(request)
+        )
 
 
 def member_autocomplete(request: HttpRequest) -> JsonResponse:
@@ -192,7 +219,10 @@ def member_autocomplete(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {
             "results": [
-                {"value": m.pk, "text": f"{m.name}（{m.id_masked or m.phone_masked}）· {m.home_org.name}"}
+                {
+                    "value": m.pk,
+                    "text": f"{m.name}（{m.id_masked or m.phone_masked}）· {m.home_org.name}",
+                }
                 for m in members
             ]
         }

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -20,24 +20,40 @@ class OrganizationForm(StyledModelForm):
 
     class Meta:
         model = Organization
-        fields = ["name", "short_name", "kind", "is_external", "host_division", "host_basis", "division", "address", "founded_on"]
+        fields = [
+            "name",
+            "short_name",
+            "kind",
+            "is_external",
+            "host_division",
+            "host_basis",
+            "division",
+            "address",
+            "founded_on",
+        ]
         widgets = {"founded_on": DATE}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [c for c in OrgKind.choices if c[0] != OrgKind.COUNTY_DEPARTMENT]
+        cast(forms.ChoiceField, self.fields["kind"]).choices = [
+            c for c in OrgKind.choices if c[0] != OrgKind.COUNTY_DEPARTMENT
+        ]
         if self.instance.pk:
             # The kind changes only through conversion (功能型 → 建制型), which keeps history.
             del self.fields["kind"]
 
 
 class MoveForm(StyledForm):
-    new_parent = forms.ModelChoiceField(label=_("新的上级党组织"), queryset=Organization.objects.none())
+    new_parent = forms.ModelChoiceField(
+        label=_("新的上级党组织"), queryset=Organization.objects.none()
+    )
 
     def __init__(self, *args: Any, actor: Any, org: Organization, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["new_parent"].queryset = (
-            Organization.objects.visible_to(actor, Action.ORGS_CHANGE).active().exclude(path__startswith=org.path)
+        cast(forms.ModelChoiceField, self.fields["new_parent"]).queryset = (
+            Organization.objects.visible_to(actor, Action.ORGS_CHANGE)
+            .active()
+            .exclude(path__startswith=org.path)
         )
 
 

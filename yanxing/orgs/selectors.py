@@ -12,7 +12,9 @@ from .models import Organization
 
 
 def orgs_for(actor: Any, action: str = Action.ORGS_VIEW) -> QuerySet[Organization]:
-    return Organization.objects.visible_to(actor, action).select_related("host_division", "division")
+    return Organization.objects.visible_to(actor, action).select_related(
+        "host_division", "division"
+    )
 
 
 def org_stats(actor: Any, org: Organization) -> dict[str, int]:
@@ -25,10 +27,10 @@ def org_stats(actor: Any, org: Organization) -> dict[str, int]:
         away=Count("id", filter=Q(mobility_status="away")),
         lost=Count("id", filter=Q(contact_state="lost")),
     )
-    counts["hosted"] = (
-        visible.filter(
-            pk__in=Participation.objects.filter(organization__in=subtree, ended_on__isnull=True).values("member_id")
-        ).count()
-    )
+    counts["hosted"] = visible.filter(
+        pk__in=Participation.objects.filter(organization__in=subtree, ended_on__isnull=True).values(
+            "member_id"
+        )
+    ).count()
     counts["children"] = Organization.objects.filter(parent=org).count()
     return counts

@@ -39,7 +39,9 @@ def _require(actor: Any, action: str, org: Organization | None) -> None:
 def _check_parent(kind: str, parent: Organization | None) -> None:
     if parent is None:
         if kind != OrgKind.COUNTY_DEPARTMENT:
-            raise BusinessRuleError("只有县委组织部可以作为顶层组织。 / Only a county department can be a root.")
+            raise BusinessRuleError(
+                "只有县委组织部可以作为顶层组织。 / Only a county department can be a root."
+            )
         return
     if not parent.is_active:
         raise BusinessRuleError("上级党组织已撤销。 / The parent organization is closed.")
@@ -52,12 +54,18 @@ def _check_parent(kind: str, parent: Organization | None) -> None:
 
 def _check_external(is_external: bool, host_division: Any) -> None:
     if is_external and host_division is None:
-        raise BusinessRuleError("在外党组织须填写驻在地。 / An external organization needs its host region.")
+        raise BusinessRuleError(
+            "在外党组织须填写驻在地。 / An external organization needs its host region."
+        )
 
 
 def next_child_path(parent: Organization | None) -> str:
     base = parent.path if parent else ""
-    siblings = Organization.objects.filter(parent=parent) if parent else Organization.objects.filter(parent__isnull=True)
+    siblings = (
+        Organization.objects.filter(parent=parent)
+        if parent
+        else Organization.objects.filter(parent__isnull=True)
+    )
     last = siblings.aggregate(m=Max("path"))["m"]
     number = segment_value(last[len(base) :]) + 1 if last else 1
     return base + segment(number)
@@ -100,7 +108,9 @@ def create_organization(
         address=address,
         founded_on=founded_on,
     )
-    record_event(actor=actor, verb="org.created", target=org, organization=org, summary=f"设立 {org.name}")
+    record_event(
+        actor=actor, verb="org.created", target=org, organization=org, summary=f"设立 {org.name}"
+    )
     return org
 
 
@@ -118,7 +128,9 @@ def update_organization(*, actor: Any, org: Organization, **changes: Any) -> Org
     org.save()
     changed = {k: [str(before[k]), str(v)] for k, v in changes.items() if before[k] != v}
     if changed:
-        record_event(actor=actor, verb="org.updated", target=org, organization=org, data={"changed": changed})
+        record_event(
+            actor=actor, verb="org.updated", target=org, organization=org, data={"changed": changed}
+        )
     return org
 
 
@@ -131,7 +143,9 @@ def move_organization(*, actor: Any, org: Organization, new_parent: Organization
     if org.parent_id is None:
         raise BusinessRuleError("顶层组织不能移动。 / A root organization cannot be moved.")
     if new_parent.path.startswith(org.path):
-        raise BusinessRuleError("不能移到自身或下级组织之下。 / Cannot move under itself or its own subtree.")
+        raise BusinessRuleError(
+            "不能移到自身或下级组织之下。 / Cannot move under itself or its own subtree."
+        )
     _check_parent(org.kind, new_parent)
     old_path, old_parent = org.path, org.parent
     new_path = next_child_path(new_parent)
@@ -162,19 +176,31 @@ def close_organization(*, actor: Any, org: Organization, reason: str, on: dt.dat
     _require(actor, Action.ORGS_CHANGE, org)
     if not reason.strip():
         raise BusinessRuleError("请填写撤销原因。 / Give the reason for closing.")
-    if Organization.objects.filter(subtree_q("path", org.path), status="active").exclude(pk=org.pk).exists():
-        raise BusinessRuleError("请先撤销或转移下级组织。 / Close or move the child organizations first.")
+    if (
+        Organization.objects.filter(subtree_q("path", org.path), status="active")
+        .exclude(pk=org.pk)
+        .exists()
+    ):
+        raise BusinessRuleError(
+            "请先撤销或转移下级组织。 / Close or move the child organizations first."
+        )
     if Member.objects.filter(home_org=org, is_active=True).exists():
         raise BusinessRuleError(
             "本组织仍有组织关系在此的党员，请先转接。 / Members still hold their membership here; transfer them first."
         )
-    ended = Participation.objects.filter(organization=org, ended_on__isnull=True).update(ended_on=on)
+    ended = Participation.objects.filter(organization=org, ended_on__isnull=True).update(
+        ended_on=on
+    )
     org.status = Organization.Status.CLOSED
     org.closed_on = on
     org.close_reason = reason
     org.save()
     record_event(
-        actor=actor, verb="org.closed", target=org, organization=org, summary=reason,
+        actor=actor,
+        verb="org.closed",
+        target=org,
+        organization=org,
+        summary=reason,
         data={"participations_ended": ended},
     )
     return org
@@ -186,12 +212,20 @@ def convert_to_formal(*, actor: Any, org: Organization, reason: str) -> Organiza
     org = Organization.objects.select_for_update().get(pk=org.pk)
     _require(actor, Action.ORGS_CHANGE, org)
     if org.kind != OrgKind.FUNCTIONAL_BRANCH:
-        raise BusinessRuleError("只有功能型党支部可以转为建制型。 / Only a functional branch can be converted.")
+        raise BusinessRuleError(
+            "只有功能型党支部可以转为建制型。 / Only a functional branch can be converted."
+        )
     org.kind = OrgKind.FORMAL_BRANCH
     org._change_reason = reason  # type: ignore[attr-defined]  # kept in the field history
     org.save()
-    record_event(actor=actor, verb="org.converted", target=org, organization=org, summary=reason,
-                 data={"from": OrgKind.FUNCTIONAL_BRANCH, "to": OrgKind.FORMAL_BRANCH})
+    record_event(
+        actor=actor,
+        verb="org.converted",
+        target=org,
+        organization=org,
+        summary=reason,
+        data={"from": OrgKind.FUNCTIONAL_BRANCH, "to": OrgKind.FORMAL_BRANCH},
+    )
     return org
 
 
@@ -201,6 +235,11 @@ def set_staff_totp_policy(*, actor: Any, org: Organization, required: bool) -> O
     _require(actor, Action.ORGS_SECURITY, org)
     org.require_staff_totp = required
     org.save(update_fields=["require_staff_totp", "updated_at"])
-    record_event(actor=actor, verb="org.totp_policy", target=org, organization=org,
-                 data={"require_staff_totp": required})
+    record_event(
+        actor=actor,
+        verb="org.totp_policy",
+        target=org,
+        organization=org,
+        data={"require_staff_totp": required},
+    )
     return org

@@ -15,7 +15,12 @@ from django.views import View
 from yanxing.access.policy import can
 from yanxing.access.roles import Action
 from yanxing.core.forms import style_fields
-from yanxing.core.views import ScopedDetailView, ScopedListView, StaffRequiredMixin, form_errors_from
+from yanxing.core.views import (
+    ScopedDetailView,
+    ScopedListView,
+    StaffRequiredMixin,
+    form_errors_from,
+)
 
 from . import selectors, services
 from .forms import CloseForm, ConvertForm, MoveForm, OrganizationForm
@@ -23,10 +28,14 @@ from .models import Organization, OrgKind
 
 
 class OrgFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=gettext_lazy("名称"), field_name="name", lookup_expr="contains")
+    q = django_filters.CharFilter(
+        label=gettext_lazy("名称"), field_name="name", lookup_expr="contains"
+    )
     kind = django_filters.ChoiceFilter(label=gettext_lazy("类型"), choices=OrgKind.choices)
     is_external = django_filters.BooleanFilter(label=gettext_lazy("在外党组织"))
-    status = django_filters.ChoiceFilter(label=gettext_lazy("状态"), choices=Organization.Status.choices)
+    status = django_filters.ChoiceFilter(
+        label=gettext_lazy("状态"), choices=Organization.Status.choices
+    )
 
     class Meta:
         model = Organization
@@ -64,7 +73,9 @@ class OrgDetailView(ScopedDetailView):
         context["children"] = selectors.orgs_for(user).filter(parent=org)
         context["can_change"] = can(user, Action.ORGS_CHANGE, org.path)
         context["can_security"] = can(user, Action.ORGS_SECURITY, org.path)
-        context["history"] = org.history.select_related("history_user").order_by("-history_date")[:50]
+        context["history"] = org.history.select_related("history_user").order_by("-history_date")[
+            :50
+        ]
         context["move_form"] = MoveForm(actor=user, org=org)
         context["close_form"] = CloseForm(initial={"on": dt.date.today()})
         context["convert_form"] = ConvertForm()
@@ -72,7 +83,9 @@ class OrgDetailView(ScopedDetailView):
 
 
 def _changeable(request: HttpRequest, pk: int) -> Organization:
-    return get_object_or_404(Organization.objects.visible_to(request.user, Action.ORGS_CHANGE), pk=pk)
+    return get_object_or_404(
+        Organization.objects.visible_to(request.user, Action.ORGS_CHANGE), pk=pk
+    )
 
 
 class OrgCreateView(StaffRequiredMixin, View):
@@ -85,7 +98,9 @@ class OrgCreateView(StaffRequiredMixin, View):
         form = OrganizationForm(request.POST)
         if form.is_valid():
             try:
-                org = services.create_organization(actor=request.user, parent=parent, **form.cleaned_data)
+                org = services.create_organization(
+                    actor=request.user, parent=parent, **form.cleaned_data
+                )
             except ValidationError as exc:
                 form_errors_from(exc, form)
             else:
@@ -97,7 +112,9 @@ class OrgCreateView(StaffRequiredMixin, View):
 class OrgEditView(StaffRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         org = _changeable(request, pk)
-        return render(request, "orgs/form.html", {"form": OrganizationForm(instance=org), "org": org})
+        return render(
+            request, "orgs/form.html", {"form": OrganizationForm(instance=org), "org": org}
+        )
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         org = _changeable(request, pk)
@@ -117,14 +134,18 @@ class OrgActionView(StaffRequiredMixin, View):
     """Move, close, convert and the TOTP policy: POST only."""
 
     def post(self, request: HttpRequest, pk: int, verb: str) -> HttpResponse:
-        org = get_object_or_404(Organization.objects.visible_to(request.user, Action.ORGS_VIEW), pk=pk)
+        org = get_object_or_404(
+            Organization.objects.visible_to(request.user, Action.ORGS_VIEW), pk=pk
+        )
         user = request.user
         form: Any = None
         try:
             if verb == "move":
                 form = MoveForm(request.POST, actor=user, org=org)
                 if form.is_valid():
-                    services.move_organization(actor=user, org=org, new_parent=form.cleaned_data["new_parent"])
+                    services.move_organization(
+                        actor=user, org=org, new_parent=form.cleaned_data["new_parent"]
+                    )
             elif verb == "close":
                 form = CloseForm(request.POST)
                 if form.is_valid():
@@ -132,9 +153,13 @@ class OrgActionView(StaffRequiredMixin, View):
             elif verb == "convert":
                 form = ConvertForm(request.POST)
                 if form.is_valid():
-                    services.convert_to_formal(actor=user, org=org, reason=form.cleaned_data["reason"])
+                    services.convert_to_formal(
+                        actor=user, org=org, reason=form.cleaned_data["reason"]
+                    )
             elif verb == "totp":
-                services.set_staff_totp_policy(actor=user, org=org, required=request.POST.get("required") == "1")
+                services.set_staff_totp_policy(
+                    actor=user, org=org, required=request.POST.get("required") == "1"
+                )
             else:
                 raise Http404
         except ValidationError as exc:

@@ -34,8 +34,10 @@ class DivisionInput(forms.TextInput):
         return context
 
 
-class DivisionField(forms.ModelChoiceField):  # type: ignore[type-arg]
+class DivisionField(forms.ModelChoiceField):
     def __init__(self, *, max_level: int = 5, **kwargs: Any) -> None:
         kwargs.setdefault("widget", DivisionInput(max_level=max_level))
         super().__init__(queryset=Division.objects.filter(level__lte=max_level), **kwargs)
-        self.error_messages["invalid_choice"] = "区划代码不存在，请从列表中选择。 / Unknown division code."
+        self.error_messages["invalid_choice"] = (
+            "区划代码不存在，请从列表中选择。 / Unknown division code."
+        )

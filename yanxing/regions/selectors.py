@@ -16,8 +16,5 @@ def region_status(code6: str) -> str:
 
 def search(term: str, max_level: int = 5, limit: int = 20) -> list[Division]:
     qs = Division.objects.filter(level__lte=max_level)
-    if term.isdigit():
-        qs = qs.filter(code__startswith=term)
-    else:
-        qs = qs.filter(full_name__contains=term)
+    qs = qs.filter(code__startswith=term) if term.isdigit() else qs.filter(full_name__contains=term)
     return list(qs.order_by("level", "code")[:limit])

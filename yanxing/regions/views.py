@@ -10,4 +10,6 @@ def search(request: HttpRequest) -> JsonResponse:
     term = request.GET.get("q", "").strip()
     max_level = int(request.GET.get("max_level", "5") or 5)
     rows = selectors.search(term, max_level=max_level) if term else []
-    return JsonResponse({"results": [{"value": d.code, "text": d.full_name, "level": d.level} for d in rows]})
+    return JsonResponse(
+        {"results": [{"value": d.code, "text": d.full_name, "level": d.level} for d in rows]}
+    )

@@ -18,7 +18,7 @@ from yanxing.members.models import Member
 from yanxing.orgs.models import Organization
 
 
-class MemberSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class MemberSerializer(serializers.ModelSerializer):
     """Identifiers are write-only; reads show the masked forms. Use /reveal/ for plain text."""
 
     id_number = serializers.CharField(write_only=True, required=False, allow_blank=True)
@@ -30,25 +30,55 @@ class MemberSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     class Meta:
         model = Member
         fields = [
-            "id", "name", "name_pinyin", "id_number", "id_masked", "phone", "phone_masked", "sex",
-            "birth_date", "category", "joined_on", "home_org", "home_org_name", "home_division",
-            "mobility_status", "destination", "destination_detail", "left_on", "employer", "industry",
-            "wish_return_business", "wish_village_cadre", "contact_state", "lost_since", "four_clears",
+            "id",
+            "name",
+            "name_pinyin",
+            "id_number",
+            "id_masked",
+            "phone",
+            "phone_masked",
+            "sex",
+            "birth_date",
+            "category",
+            "joined_on",
+            "home_org",
+            "home_org_name",
+            "home_division",
+            "mobility_status",
+            "destination",
+            "destination_detail",
+            "left_on",
+            "employer",
+            "industry",
+            "wish_return_business",
+            "wish_village_cadre",
+            "contact_state",
+            "lost_since",
+            "four_clears",
             "updated_at",
         ]
-        read_only_fields = ["name_pinyin", "id_masked", "phone_masked", "sex", "birth_date", "contact_state",
-                            "lost_since", "updated_at"]
+        read_only_fields = [
+            "name_pinyin",
+            "id_masked",
+            "phone_masked",
+            "sex",
+            "birth_date",
+            "contact_state",
+            "lost_since",
+            "updated_at",
+        ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         user = getattr(request, "user", None)
-        self.fields["home_org"].queryset = Organization.objects.visible_to(user, Action.MEMBERS_CHANGE)
+        home_org_field: Any = self.fields["home_org"]
+        home_org_field.queryset = Organization.objects.visible_to(user, Action.MEMBERS_CHANGE)
         if self.instance is not None and not isinstance(self.instance, list | tuple):
             self.fields["home_org"].read_only = True
 
 
-class RevealSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class RevealSerializer(serializers.Serializer):
     field = serializers.CharField()
     value = serializers.CharField()
 
@@ -62,8 +92,12 @@ class MemberViewSet(ScopedModelViewSet):
     filterset_class = MemberFilter
     ordering_fields = ["name_pinyin", "updated_at"]
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
-        action_name = Action.MEMBERS_CHANGE if self.action in {"partial_update", "update"} else self.action_name
+    def get_queryset(self):
+        action_name = (
+            Action.MEMBERS_CHANGE
+            if self.action in {"partial_update", "update"}
+            else self.action_name
+        )
         return selectors.members_for(self.request.user, action_name).order_by("name_pinyin", "pk")
 
     def perform_create(self, serializer: Any) -> None:
@@ -78,7 +112,9 @@ class MemberViewSet(ScopedModelViewSet):
     def perform_update(self, serializer: Any) -> None:
         data = {k: v for k, v in serializer.validated_data.items() if k != "home_org"}
         try:
-            member, _ = services.update_member(actor=self.request.user, member=serializer.instance, **data)
+            member, _ = services.update_member(
+                actor=self.request.user, member=serializer.instance, **data
+            )
         except DjangoValidationError as exc:
             raise as_drf_error(exc) from exc
         serializer.instance = member
@@ -94,7 +130,9 @@ class MemberViewSet(ScopedModelViewSet):
         member = self.get_object()
         field = request.query_params.get("field", "id_number")
         try:
-            value = services.reveal_sensitive(actor=request.user, member=member, field=field, ip=client_ip(request))
+            value = services.reveal_sensitive(
+                actor=request.user, member=member, field=field, ip=client_ip(request)
+            )
         except DjangoValidationError as exc:
             raise as_drf_error(exc) from exc
         return Response({"field": field, "value": value}, status=status.HTTP_200_OK)

@@ -7,15 +7,29 @@ from yanxing.api.viewsets import ScopedReadOnlyViewSet
 from yanxing.orgs.models import Organization
 
 
-class OrganizationSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class OrganizationSerializer(serializers.ModelSerializer):
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
-    host_division_name = serializers.CharField(source="host_division.full_name", default="", read_only=True)
+    host_division_name = serializers.CharField(
+        source="host_division.full_name", default="", read_only=True
+    )
 
     class Meta:
         model = Organization
         fields = [
-            "id", "name", "short_name", "kind", "kind_label", "parent", "depth", "is_external",
-            "host_division", "host_division_name", "division", "host_basis", "status", "founded_on",
+            "id",
+            "name",
+            "short_name",
+            "kind",
+            "kind_label",
+            "parent",
+            "depth",
+            "is_external",
+            "host_division",
+            "host_division_name",
+            "division",
+            "host_basis",
+            "status",
+            "founded_on",
         ]
 
 
@@ -28,5 +42,5 @@ class OrganizationViewSet(ScopedReadOnlyViewSet):
     filterset_fields = ["kind", "is_external", "status", "parent"]
     ordering_fields = ["name", "path"]
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         return super().get_queryset().select_related("host_division").order_by("path")

@@ -14,7 +14,6 @@ from yanxing.access.models import Grant
 from yanxing.accounts.models import User
 from yanxing.members import services as member_services
 from yanxing.members.choices import Category, Industry, MobilityStatus, Wish
-from yanxing.members.models import Member
 from yanxing.orgs import services as org_services
 from yanxing.orgs.models import Organization, OrgKind
 from yanxing.regions.models import Division
@@ -83,57 +82,99 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("demo county loaded"))
 
     def staff(self, username: str, name: str, role: str, org: Organization) -> User:
-        user = User.objects.create_user(username=username, password=DEMO_PASSWORD, display_name=name)
+        user = User.objects.create_user(
+            username=username, password=DEMO_PASSWORD, display_name=name
+        )
         Grant.objects.create(user=user, role=role, organization=org)
         return user
 
     def build(self, rng: random.Random, member_count: int) -> None:
         county = org_services.create_organization(
-            actor=None, name="万荣县委组织部", kind=OrgKind.COUNTY_DEPARTMENT, parent=None,
-            division=Division.objects.get(code=HOME_COUNTY.ljust(12, "0")), founded_on=dt.date(1949, 10, 1),
+            actor=None,
+            name="万荣县委组织部",
+            kind=OrgKind.COUNTY_DEPARTMENT,
+            parent=None,
+            division=Division.objects.get(code=HOME_COUNTY.ljust(12, "0")),
+            founded_on=dt.date(1949, 10, 1),
         )
         admin = self.staff("wanrong_admin", "县委组织部管理员（演示）", "county_admin", county)
         Grant.objects.create(user=admin, role="auditor", organization=county)
         villages: list[Organization] = []
-        for township in Division.objects.filter(parent_id=HOME_COUNTY.ljust(12, "0")).order_by("code"):
+        for township in Division.objects.filter(parent_id=HOME_COUNTY.ljust(12, "0")).order_by(
+            "code"
+        ):
             committee = org_services.create_organization(
-                actor=admin, name=f"{township.name}党委", kind=OrgKind.PARTY_COMMITTEE, parent=county, division=township
+                actor=admin,
+                name=f"{township.name}党委",
+                kind=OrgKind.PARTY_COMMITTEE,
+                parent=county,
+                division=township,
             )
             for village in Division.objects.filter(parent=township).order_by("code"):
-                villages.append(org_services.create_organization(
-                    actor=admin, name=f"{village.name.removesuffix('委会')}党支部", kind=OrgKind.FORMAL_BRANCH,
-                    parent=committee, division=village,
-                ))
+                villages.append(
+                    org_services.create_organization(
+                        actor=admin,
+                        name=f"{village.name.removesuffix('委会')}党支部",
+                        kind=OrgKind.FORMAL_BRANCH,
+                        parent=committee,
+                        division=village,
+                    )
+                )
         hosts: dict[str, list[Organization]] = {}
         for code4, name, kind, groups in EXTERNAL:
             org = org_services.create_organization(
-                actor=admin, name=name, kind=kind, parent=county, is_external=True, host_division=city(code4),
+                actor=admin,
+                name=name,
+                kind=kind,
+                parent=county,
+                is_external=True,
+                host_division=city(code4),
                 host_basis=rng.choice(["山西商会", "万荣商会", "产业园区", "建筑企业", "餐饮企业"]),
                 founded_on=dt.date(rng.randint(2002, 2022), rng.randint(1, 12), 1),
             )
             hosts.setdefault(code4, []).append(org)
             for g in range(groups):
                 org_services.create_organization(
-                    actor=admin, name=f"{name}第{'一二三'[g]}党小组", kind=OrgKind.PARTY_GROUP, parent=org
+                    actor=admin,
+                    name=f"{name}第{'一二三'[g]}党小组",
+                    kind=OrgKind.PARTY_GROUP,
+                    parent=org,
                 )
             if kind == OrgKind.GENERAL_BRANCH:
                 hosts[code4] = [
                     org_services.create_organization(
-                        actor=admin, name=branch, kind=OrgKind.FORMAL_BRANCH, parent=org, is_external=True,
-                        host_division=city(code4), founded_on=dt.date(2015, 7, 1),
+                        actor=admin,
+                        name=branch,
+                        kind=OrgKind.FORMAL_BRANCH,
+                        parent=org,
+                        is_external=True,
+                        host_division=city(code4),
+                        founded_on=dt.date(2015, 7, 1),
                     )
                     for branch in BEIJING_BRANCHES
                 ]
         village_secretary_org = villages[0]
         beijing_branch = hosts["1101"][0]
-        self.staff("village_secretary", "村党支部书记（演示）", "branch_secretary", village_secretary_org)
-        self.staff("beijing_secretary", "驻北京党支部书记（演示）", "branch_secretary", beijing_branch)
-        self.members(rng, admin, villages, hosts, member_count, village_secretary_org, beijing_branch)
+        self.staff(
+            "village_secretary", "村党支部书记（演示）", "branch_secretary", village_secretary_org
+        )
+        self.staff(
+            "beijing_secretary", "驻北京党支部书记（演示）", "branch_secretary", beijing_branch
+        )
+        self.members(
+            rng, admin, villages, hosts, member_count, village_secretary_org, beijing_branch
+        )
         self.other_county(rng)
 
     def members(
-        self, rng: random.Random, admin: User, villages: list[Organization], hosts: dict[str, list[Organization]],
-        count: int, demo_village: Organization, demo_host: Organization,
+        self,
+        rng: random.Random,
+        admin: User,
+        villages: list[Organization],
+        hosts: dict[str, list[Organization]],
+        count: int,
+        demo_village: Organization,
+        demo_host: Organization,
     ) -> None:
         destinations = list(hosts) + UNMANAGED_CITIES
         today = dt.date.today()
@@ -150,7 +191,9 @@ class Command(BaseCommand):
                 "id_number": id_number,
                 "phone": DEMO_MEMBER_PHONE if index == 0 else synthetic_phone(rng),
                 "category": Category.PROBATIONARY if rng.random() < 0.08 else Category.FULL,
-                "joined_on": dt.date(rng.randint(1975, 2024), rng.randint(1, 12), rng.randint(1, 28)),
+                "joined_on": dt.date(
+                    rng.randint(1975, 2024), rng.randint(1, 12), rng.randint(1, 28)
+                ),
                 "home_division": village.division,
                 "mobility_status": MobilityStatus.AWAY if away else MobilityStatus.LOCAL,
             }
@@ -160,8 +203,16 @@ class Command(BaseCommand):
                     "destination": city(dest),
                     "left_on": today - dt.timedelta(days=rng.randint(30, 3000)),
                     "employer": rng.choice(EMPLOYERS) if rng.random() < 0.85 else "",
-                    "industry": rng.choice([Industry.MANUFACTURING, Industry.CONSTRUCTION, Industry.CATERING,
-                                            Industry.TRADE, Industry.TRANSPORT, Industry.RESIDENT_SERVICES]),
+                    "industry": rng.choice(
+                        [
+                            Industry.MANUFACTURING,
+                            Industry.CONSTRUCTION,
+                            Industry.CATERING,
+                            Industry.TRADE,
+                            Industry.TRANSPORT,
+                            Industry.RESIDENT_SERVICES,
+                        ]
+                    ),
                     "wish_return_business": rng.choice(list(Wish.values)),
                     "wish_village_cadre": rng.choice(list(Wish.values)),
                 }
@@ -169,44 +220,86 @@ class Command(BaseCommand):
             if away and dest in hosts and (index == 0 or rng.random() < 0.82):
                 host = demo_host if index == 0 else rng.choice(hosts[dest])
                 member_services.add_participation(
-                    actor=admin, member=member, organization=host, started_on=fields["left_on"] + dt.timedelta(days=20)
+                    actor=admin,
+                    member=member,
+                    organization=host,
+                    started_on=fields["left_on"] + dt.timedelta(days=20),
                 )
             if away and index and rng.random() < 0.03:
                 member_services.mark_lost_contact(
-                    actor=admin, member=member, since=today - dt.timedelta(days=rng.randint(40, 900)),
+                    actor=admin,
+                    member=member,
+                    since=today - dt.timedelta(days=rng.randint(40, 900)),
                     note="电话停机，微信未回复，已联系亲属未果",
                 )
 
     def other_county(self, rng: random.Random) -> None:
         county = org_services.create_organization(
-            actor=None, name="泸县委组织部", kind=OrgKind.COUNTY_DEPARTMENT, parent=None,
+            actor=None,
+            name="泸县委组织部",
+            kind=OrgKind.COUNTY_DEPARTMENT,
+            parent=None,
             division=Division.objects.get(code=OTHER_COUNTY.ljust(12, "0")),
         )
         admin = self.staff("luxian_admin", "泸县组织部管理员（演示）", "county_admin", county)
-        town_division = Division.objects.filter(parent_id=OTHER_COUNTY.ljust(12, "0"), name="立石镇").first()
+        town_division = Division.objects.filter(
+            parent_id=OTHER_COUNTY.ljust(12, "0"), name="立石镇"
+        ).first()
         town = org_services.create_organization(
-            actor=admin, name="立石镇党委", kind=OrgKind.PARTY_COMMITTEE, parent=county, division=town_division
+            actor=admin,
+            name="立石镇党委",
+            kind=OrgKind.PARTY_COMMITTEE,
+            parent=county,
+            division=town_division,
         )
-        village_division = Division.objects.filter(parent=town_division).first() if town_division else None
+        village_division = (
+            Division.objects.filter(parent=town_division).first() if town_division else None
+        )
         village = org_services.create_organization(
-            actor=admin, name=f"{village_division.name.removesuffix('委会') if village_division else '中咀村'}党支部",
-            kind=OrgKind.FORMAL_BRANCH, parent=town, division=village_division,
+            actor=admin,
+            name=f"{village_division.name.removesuffix('委会') if village_division else '中咀村'}党支部",
+            kind=OrgKind.FORMAL_BRANCH,
+            parent=town,
+            division=village_division,
         )
         general = org_services.create_organization(
-            actor=admin, name="泸县驻东莞市农民工党总支", kind=OrgKind.GENERAL_BRANCH, parent=county,
-            is_external=True, host_division=city("4419"),
+            actor=admin,
+            name="泸县驻东莞市农民工党总支",
+            kind=OrgKind.GENERAL_BRANCH,
+            parent=county,
+            is_external=True,
+            host_division=city("4419"),
         )
         branch = org_services.create_organization(
-            actor=admin, name="泸县驻东莞市农民工第一党支部", kind=OrgKind.FORMAL_BRANCH, parent=general,
-            is_external=True, host_division=city("4419"),
+            actor=admin,
+            name="泸县驻东莞市农民工第一党支部",
+            kind=OrgKind.FORMAL_BRANCH,
+            parent=general,
+            is_external=True,
+            host_division=city("4419"),
         )
         self.staff("luxian_secretary", "泸县驻东莞党支部书记（演示）", "branch_secretary", branch)
         for _ in range(30):
             member, _ = member_services.create_member(
-                actor=admin, home_org=village, name=synthetic_name(rng), id_number=synthetic_id(rng, OTHER_COUNTY),
-                phone=synthetic_phone(rng), mobility_status=MobilityStatus.AWAY, destination=city("4419"),
-                left_on=dt.date(2016, 3, 1), employer=rng.choice(EMPLOYERS), industry=Industry.MANUFACTURING,
+                actor=admin,
+                home_org=village,
+                name=synthetic_name(rng),
+                id_number=synthetic_id(rng, OTHER_COUNTY),
+                phone=synthetic_phone(rng),
+                mobility_status=MobilityStatus.AWAY,
+                destination=city("4419"),
+                left_on=dt.date(2016, 3, 1),
+                employer=rng.choice(EMPLOYERS),
+                industry=Industry.MANUFACTURING,
             )
-            member_services.add_participation(actor=admin, member=member, organization=branch, started_on=dt.date(2019, 5, 1))
+            member_services.add_participation(
+                actor=admin, member=member, organization=branch, started_on=dt.date(2019, 5, 1)
+            )
         for org in (Organization.objects.get(name="万荣县委组织部"), county):
-            org_services.set_staff_totp_policy(actor=User.objects.get(username=f"{'wanrong' if org.name.startswith('万荣') else 'luxian'}_admin"), org=org, required=True)
+            org_services.set_staff_totp_policy(
+                actor=User.objects.get(
+                    username=f"{'wanrong' if org.name.startswith('万荣') else 'luxian'}_admin"
+                ),
+                org=org,
+                required=True,
+            )

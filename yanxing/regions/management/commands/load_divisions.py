@@ -8,7 +8,9 @@ class Command(BaseCommand):
     help = "Load administrative divisions (all levels by default; --prefix limits townships and villages)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--prefix", action="append", help="code prefix, e.g. 140822 (repeatable)")
+        parser.add_argument(
+            "--prefix", action="append", help="code prefix, e.g. 140822 (repeatable)"
+        )
         parser.add_argument("--max-level", type=int, default=5, help="1 province … 5 village")
 
     def handle(self, *args: object, **options: object) -> None:
