@@ -29,9 +29,16 @@ class Command(BaseCommand):
         if options["purge"]:
             days = options["days"]
             if days < settings.AUDIT_MIN_RETENTION_DAYS:
-                raise CommandError(f"retention must be at least {settings.AUDIT_MIN_RETENTION_DAYS} days")
+                raise CommandError(
+                    f"retention must be at least {settings.AUDIT_MIN_RETENTION_DAYS} days"
+                )
             cutoff = timezone.now() - timedelta(days=days)
             with transaction.atomic():
-                counts = {m.__name__: m.objects.filter(created_at__lt=cutoff).delete()[0] for m in (Event, AccessLog)}
-                record_event(actor=None, verb="audit.purged", summary=f"older than {days} days", data=counts)
+                counts = {
+                    m.__name__: m.objects.filter(created_at__lt=cutoff).delete()[0]
+                    for m in (Event, AccessLog)
+                }
+                record_event(
+                    actor=None, verb="audit.purged", summary=f"older than {days} days", data=counts
+                )
             self.stdout.write(f"purged {counts}")
