@@ -11,9 +11,13 @@ BLIND_INDEX_KEY = "ZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmY="
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 SMS_OUTBOX_FILE = BASE_DIR / "var" / "test-sms-outbox.log"
+# Each test process gets its own database, so separate runs (and xdist workers) never collide.
 if os.environ.get("YANXING_DB", "sqlite") == "sqlite":
-    DATABASES["default"]["NAME"] = str(BASE_DIR / "var" / "test.sqlite3")  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}  # noqa: F405
+    _test_db = str(BASE_DIR / "var" / f"test-{os.getpid()}.sqlite3")
+    DATABASES["default"]["NAME"] = _test_db  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": _test_db}  # noqa: F405
+else:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_yanxing_{os.getpid()}"}  # noqa: F405
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

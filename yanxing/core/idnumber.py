@@ -75,6 +75,8 @@ def validate(
         )
         return result
     today = today or dt.date.today()
+    if today.month == 2 and today.day == 29:  # 14 years before 29 February is 28 February
+        today = today.replace(day=28)
     if birth.year < 1900 or birth > today.replace(year=today.year - 14):
         result.errors.append(
             f"身份证号中的出生日期 {birth:%Y-%m-%d} 不合理（应早于14年前、晚于1900年）。"

@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from yanxing.access.policy import granted_roots
 from yanxing.access.roles import Action
@@ -19,18 +20,18 @@ from .models import Member
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 HEADERS = [
-    "姓名",
-    "身份证号",
-    "手机号",
-    "性别",
-    "出生日期",
-    "党员类别",
-    "组织关系所在党组织",
-    "流动状态",
-    "流向地",
-    "工作单位",
-    "行业",
-    "联系状态",
+    _("姓名"),
+    _("身份证号"),
+    _("手机号"),
+    _("性别"),
+    _("出生日期"),
+    _("党员类别"),
+    _("组织关系所在党组织"),
+    _("流动状态"),
+    _("流向地"),
+    _("工作单位"),
+    _("行业"),
+    _("联系状态"),
 ]
 
 
@@ -67,7 +68,7 @@ def members_csv(
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer)
-    writer.writerow(HEADERS)
+    writer.writerow([str(header) for header in HEADERS])
     count = 0
     for member in queryset.select_related("home_org", "destination").iterator(chunk_size=2000):
         writer.writerow(

@@ -53,6 +53,7 @@ class MemberFilter(django_filters.FilterSet):
         user = getattr(request, "user", None)
         self.filters["org"].queryset = Organization.objects.visible_to(user, Action.MEMBERS_VIEW)
         style_fields(self.form)
+        self.form.fields["destination"].widget.attrs["placeholder"] = _("地名或区划代码")
 
     def filter_q(self, queryset: QuerySet[Member], name: str, value: str) -> QuerySet[Member]:
         return queryset.filter(search_q(value))

@@ -14,6 +14,7 @@ from yanxing.core import idnumber
 from yanxing.core.crypto import blind_index
 from yanxing.core.exceptions import BusinessRuleError, OutOfScope, ValidationError
 from yanxing.core.masking import mask_id_number, mask_phone
+from yanxing.core.models import stamp_history
 from yanxing.orgs.models import Organization
 from yanxing.regions.selectors import region_status
 
@@ -87,9 +88,10 @@ def _apply_identity(member: Member, warnings: list[str]) -> None:
         member.left_on = None
 
 
-def _save_unique(member: Member) -> None:
+def _save_unique(member: Member, actor: Any) -> None:
     try:
         with transaction.atomic():
+            stamp_history(member, actor)
             member.save()
     except IntegrityError as exc:
         raise ValidationError(
@@ -122,7 +124,7 @@ def create_member(*, actor: Any, home_org: Organization, **fields: Any) -> tuple
     member = Member(home_org=home_org, **fields)
     warnings: list[str] = []
     _apply_identity(member, warnings)
-    _save_unique(member)
+    _save_unique(member, actor)
     record_event(
         actor=actor,
         verb="member.created",
@@ -151,7 +153,7 @@ def update_member(*, actor: Any, member: Member, **changes: Any) -> tuple[Member
         setattr(member, name, value)
     warnings: list[str] = []
     _apply_identity(member, warnings)
-    _save_unique(member)
+    _save_unique(member, actor)
     changed = sorted(k for k in changes if before[k] != getattr(member, k))
     if changed:
         record_event(
@@ -188,9 +190,11 @@ def add_participation(
         member=member, organization=organization, ended_on__isnull=True
     ).exists():
         raise BusinessRuleError("该党员已在此组织参加组织生活。 / Already taking part there.")
-    participation = Participation.objects.create(
+    participation = Participation(
         member=member, organization=organization, started_on=started_on, note=note
     )
+    stamp_history(participation, actor)
+    participation.save()
     record_event(
         actor=actor,
         verb="member.participation_added",
@@ -218,6 +222,7 @@ def end_participation(
     if participation.ended_on is not None:
         raise BusinessRuleError("该记录已结束。 / Already ended.")
     participation.ended_on = ended_on
+    stamp_history(participation, actor)
     participation.save()
     record_event(
         actor=actor,
@@ -239,7 +244,7 @@ def transfer_membership(*, actor: Any, member: Member, to_org: Organization, rea
         raise BusinessRuleError("组织关系已在该党组织。 / The membership is already held there.")
     old = member.home_org
     member.home_org = to_org
-    member._change_reason = reason  # type: ignore[attr-defined]
+    stamp_history(member, actor, reason)
     member.save()
     record_event(
         actor=actor,
@@ -264,6 +269,7 @@ def mark_lost_contact(*, actor: Any, member: Member, since: dt.date, note: str) 
     member.contact_state = ContactState.LOST
     member.lost_since = since
     member.lost_note = note
+    stamp_history(member, actor)
     member.save()
     record_event(
         actor=actor,
@@ -286,6 +292,7 @@ def restore_contact(*, actor: Any, member: Member, on: dt.date, how: str) -> Mem
     member.last_contact_on = on
     member.lost_note = ""
     member.lost_since = None
+    stamp_history(member, actor)
     member.save()
     record_event(
         actor=actor,
@@ -306,7 +313,9 @@ def reveal_sensitive(*, actor: Any, member: Member, field: str, ip: str | None =
         "home_org"
     )
     member = visible.filter(pk=member.pk).first()  # type: ignore[assignment]
-    if member is None:
+    # Plain text only where the sensitive action covers the member's home organization: the
+    # rule the detail page (can_reveal), the export and update_member apply as well.
+    if member is None or not can(actor, Action.MEMBERS_VIEW_SENSITIVE, member.home_org.path):
         raise OutOfScope()
     record_access(
         actor=actor,

@@ -13,6 +13,7 @@ from yanxing.access.policy import can
 from yanxing.access.roles import Action
 from yanxing.audit.services import record_event
 from yanxing.core.exceptions import BusinessRuleError, OutOfScope
+from yanxing.core.models import stamp_history
 from yanxing.core.paths import depth_of, segment, segment_value, subtree_q
 
 from .models import ALLOWED_CHILDREN, Organization, OrgKind
@@ -94,7 +95,7 @@ def create_organization(
     _check_parent(kind, parent)
     _check_external(is_external, host_division)
     path = next_child_path(parent)
-    org = Organization.objects.create(
+    org = Organization(
         name=name,
         short_name=short_name,
         kind=kind,
@@ -108,6 +109,8 @@ def create_organization(
         address=address,
         founded_on=founded_on,
     )
+    stamp_history(org, actor)
+    org.save()
     record_event(
         actor=actor, verb="org.created", target=org, organization=org, summary=f"设立 {org.name}"
     )
@@ -125,6 +128,7 @@ def update_organization(*, actor: Any, org: Organization, **changes: Any) -> Org
     for name, value in changes.items():
         setattr(org, name, value)
     _check_external(org.is_external, org.host_division)
+    stamp_history(org, actor)
     org.save()
     changed = {k: [str(before[k]), str(v)] for k, v in changes.items() if before[k] != v}
     if changed:
@@ -156,6 +160,7 @@ def move_organization(*, actor: Any, org: Organization, new_parent: Organization
     )
     org.refresh_from_db()
     org.parent = new_parent
+    stamp_history(org, actor)
     org.save(update_fields=["parent", "updated_at"])
     record_event(
         actor=actor,
@@ -194,6 +199,7 @@ def close_organization(*, actor: Any, org: Organization, reason: str, on: dt.dat
     org.status = Organization.Status.CLOSED
     org.closed_on = on
     org.close_reason = reason
+    stamp_history(org, actor)
     org.save()
     record_event(
         actor=actor,
@@ -216,7 +222,7 @@ def convert_to_formal(*, actor: Any, org: Organization, reason: str) -> Organiza
             "只有功能型党支部可以转为建制型。 / Only a functional branch can be converted."
         )
     org.kind = OrgKind.FORMAL_BRANCH
-    org._change_reason = reason  # type: ignore[attr-defined]  # kept in the field history
+    stamp_history(org, actor, reason)
     org.save()
     record_event(
         actor=actor,
@@ -234,6 +240,7 @@ def set_staff_totp_policy(*, actor: Any, org: Organization, required: bool) -> O
     org = Organization.objects.select_for_update().get(pk=org.pk)
     _require(actor, Action.ORGS_SECURITY, org)
     org.require_staff_totp = required
+    stamp_history(org, actor)
     org.save(update_fields=["require_staff_totp", "updated_at"])
     record_event(
         actor=actor,
