@@ -171,3 +171,15 @@ def confirm_totp_enrolment(*, actor: User, token: str) -> TOTPDevice:
     device.save()
     record_event(actor=actor, verb="account.totp_enrolled", target=actor)
     return device
+
+
+def record_staff_login(*, actor: User, ip: str | None) -> None:
+    """A staff sign-in (password accepted) is an audit event at the user's first grant."""
+    grant = actor.grants.select_related("organization").order_by("organization__path").first()
+    record_event(
+        actor=actor,
+        verb="account.staff_login",
+        target=actor,
+        organization=grant.organization if grant else None,
+        ip=ip,
+    )

@@ -69,6 +69,7 @@ def staff_login(request: HttpRequest) -> HttpResponse:
             form.add_error(None, _("用户名或密码错误。 / Wrong username or password."))
         else:
             login(request, user)
+            services.record_staff_login(actor=user, ip=client_ip(request))
             return redirect(_next(request, reverse("dashboards:home")))
     return render(
         request, "accounts/login.html", {"form": form, "expired": request.GET.get("expired")}
