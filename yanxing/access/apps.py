@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccessConfig(AppConfig):
     name = "yanxing.access"
     label = "access"
-    verbose_name = "权限"
+    verbose_name = _("权限")

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yanxing.core.models import TimeStampedModel
 from yanxing.core.paths import any_subtree_q
@@ -23,11 +25,14 @@ class Grant(TimeStampedModel):
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="grants",
-        verbose_name="用户",
+        verbose_name=_("用户"),
     )
-    role = models.CharField("角色", max_length=32, choices=ROLE_CHOICES)
+    role = models.CharField(_("角色"), max_length=32, choices=ROLE_CHOICES)
     organization = models.ForeignKey(
-        "orgs.Organization", on_delete=models.CASCADE, related_name="grants", verbose_name="党组织"
+        "orgs.Organization",
+        on_delete=models.CASCADE,
+        related_name="grants",
+        verbose_name=pgettext_lazy("singular", "党组织"),
     )
     granted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -36,8 +41,8 @@ class Grant(TimeStampedModel):
     objects = GrantQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "授权"
-        verbose_name_plural = "授权"
+        verbose_name = _("授权")
+        verbose_name_plural = _("授权")
         constraints = [
             models.UniqueConstraint(fields=["user", "role", "organization"], name="unique_grant"),
         ]

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise
 
 
 class Action:
@@ -21,7 +27,7 @@ class Action:
 @dataclass(frozen=True)
 class Role:
     code: str
-    label: str
+    label: _StrOrPromise
     actions: frozenset[str]
 
 
@@ -33,7 +39,7 @@ ROLES: dict[str, Role] = {
     for role in [
         Role(
             "county_admin",
-            "县委组织部管理员",
+            _("县委组织部管理员"),
             frozenset(
                 _WRITE
                 | {
@@ -49,15 +55,15 @@ ROLES: dict[str, Role] = {
         ),
         Role(
             "branch_secretary",
-            "党组织书记",
+            _("党组织书记"),
             frozenset(
                 _WRITE
                 | {Action.MEMBERS_VIEW_SENSITIVE, Action.MEMBERS_EXPORT, Action.CARE_VIEW_NOTES}
             ),
         ),
-        Role("branch_staff", "党务工作者", frozenset(_WRITE)),
-        Role("auditor", "审计员", frozenset(_READ | {Action.AUDIT_VIEW})),
-        Role("viewer", "查看者", frozenset(_READ)),
+        Role("branch_staff", _("党务工作者"), frozenset(_WRITE)),
+        Role("auditor", _("审计员"), frozenset(_READ | {Action.AUDIT_VIEW})),
+        Role("viewer", _("查看者"), frozenset(_READ)),
     ]
 }
 

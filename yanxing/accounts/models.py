@@ -3,29 +3,31 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class User(AbstractUser):
     """A staff account (password + optional TOTP) or a member account (phone + one-time code)."""
 
     class Kind(models.TextChoices):
-        STAFF = "staff", "工作人员"
-        MEMBER = "member", "党员"
+        STAFF = "staff", _("工作人员")
+        MEMBER = "member", pgettext_lazy("singular", "党员")
 
-    kind = models.CharField("账户类型", max_length=16, choices=Kind.choices, default=Kind.STAFF)
-    display_name = models.CharField("姓名", max_length=60, blank=True)
+    kind = models.CharField(_("账户类型"), max_length=16, choices=Kind.choices, default=Kind.STAFF)
+    display_name = models.CharField(_("姓名"), max_length=60, blank=True)
     member = models.OneToOneField(
         "members.Member",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="account",
-        verbose_name="党员档案",
+        verbose_name=_("党员档案"),
     )
 
     class Meta:
-        verbose_name = "用户"
-        verbose_name_plural = "用户"
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(kind="staff") | models.Q(member__isnull=False),

@@ -58,7 +58,7 @@ def request_phone_code(*, phone: str, ip: str | None, now: dt.datetime | None = 
     The answer is the same whether or not the phone belongs to a member, so the form cannot be
     used to find out who is registered; only registered members actually receive a code.
     """
-    from yanxing.notifications.tasks import send_sms
+    from yanxing.notifications.tasks import enqueue_sms
 
     now = now or timezone.now()
     phone = normalize_phone(phone)
@@ -96,12 +96,22 @@ def request_phone_code(*, phone: str, ip: str | None, now: dt.datetime | None = 
     )
     if member_user_for_phone(phone) is not None:
         message = f"【雁行】您的登录验证码为 {code}，5分钟内有效。如非本人操作请忽略。"
-        transaction.on_commit(lambda: send_sms.enqueue(phone, message))
+        transaction.on_commit(lambda: enqueue_sms(phone, message))
+
+
+def verify_phone_code(*, phone: str, code: str, now: dt.datetime | None = None) -> User:
+    user = _check_phone_code(phone=phone, code=code, now=now or timezone.now())
+    if user is None:
+        raise CodeRejected(
+            "验证码错误或已过期，请重新获取。 / The code is wrong or has expired; request a new one."
+        )
+    return user
 
 
 @transaction.atomic
-def verify_phone_code(*, phone: str, code: str, now: dt.datetime | None = None) -> User:
-    now = now or timezone.now()
+def _check_phone_code(*, phone: str, code: str, now: dt.datetime) -> User | None:
+    """The member's user for a right code, else None. Returns rather than raises, so that the
+    count of wrong attempts is committed and the attempt limit holds."""
     digest = blind_index(normalize_phone(phone), PHONE_PURPOSE)
     entry = (
         PhoneCode.objects.select_for_update()
@@ -109,22 +119,19 @@ def verify_phone_code(*, phone: str, code: str, now: dt.datetime | None = None) 
         .order_by("-created_at")
         .first()
     )
-    invalid = CodeRejected(
-        "验证码错误或已过期，请重新获取。 / The code is wrong or has expired; request a new one."
-    )
     if entry is None or entry.expires_at <= now:
-        raise invalid
+        return None
     if entry.attempts >= settings.PHONE_CODE_MAX_ATTEMPTS:
-        raise invalid
+        return None
     if not hmac.compare_digest(entry.code_hash, _code_hash(digest, (code or "").strip())):
         entry.attempts += 1
         if entry.attempts >= settings.PHONE_CODE_MAX_ATTEMPTS:
             entry.used_at = now
         entry.save(update_fields=["attempts", "used_at"])
-        raise invalid
+        return None
     user = member_user_for_phone(phone)
     if user is None:
-        raise invalid
+        return None
     entry.used_at = now
     entry.save(update_fields=["used_at"])
     record_event(

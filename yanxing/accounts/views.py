@@ -160,9 +160,11 @@ def security(request: HttpRequest) -> HttpResponse:
 def member_login(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.user.kind == "member":
         return redirect("accounts:member_home")
+    posted = request.method == "POST"
     step = request.POST.get("step", "phone")
-    phone_form = PhoneForm(request.POST if step == "phone" else None)
-    code_form = PhoneCodeForm(request.POST if step == "code" else None)
+    # Bind a form only to a submission, so the first visit shows no "required" errors.
+    phone_form = PhoneForm(request.POST if posted and step == "phone" else None)
+    code_form = PhoneCodeForm(request.POST if posted and step == "code" else None)
     sent = False
     if request.method == "POST" and step == "phone" and phone_form.is_valid():
         try:

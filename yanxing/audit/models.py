@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from yanxing.core.paths import any_subtree_q
 from yanxing.core.querysets import ScopedQuerySet
@@ -21,18 +23,18 @@ class AuditQuerySet(ScopedQuerySet):
 
 
 class ChainedRecord(models.Model):
-    created_at = models.DateTimeField("时间", db_index=True)
+    created_at = models.DateTimeField(_("时间"), db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    actor_label = models.CharField("操作人", max_length=150, blank=True)
+    actor_label = models.CharField(_("操作人"), max_length=150, blank=True)
     organization = models.ForeignKey(
         "orgs.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     org_path = models.CharField(max_length=255, blank=True, db_index=True)
-    target_type = models.CharField("对象类型", max_length=60, blank=True)
-    target_id = models.CharField("对象编号", max_length=40, blank=True, db_index=True)
-    target_label = models.CharField("对象", max_length=150, blank=True)
+    target_type = models.CharField(_("对象类型"), max_length=60, blank=True)
+    target_id = models.CharField(_("对象编号"), max_length=40, blank=True, db_index=True)
+    target_label = models.CharField(_("对象"), max_length=150, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, unique=True)
@@ -43,17 +45,26 @@ class ChainedRecord(models.Model):
         abstract = True
         ordering = ["-id"]
 
+    @property
+    def actor_display(self) -> str:
+        """actor_label, with the label stored for the system itself shown in the current language."""
+        return (
+            gettext("系统")
+            if self.actor_label == "系统" and self.actor_id is None
+            else self.actor_label
+        )
+
 
 class Event(ChainedRecord):
     """Something a service did: member created, transferred, marked lost, org moved…"""
 
-    verb = models.CharField("事件", max_length=60, db_index=True)
-    summary = models.CharField("摘要", max_length=300, blank=True)
-    data = models.JSONField("详情", default=dict, blank=True)
+    verb = models.CharField(_("事件"), max_length=60, db_index=True)
+    summary = models.CharField(_("摘要"), max_length=300, blank=True)
+    data = models.JSONField(_("详情"), default=dict, blank=True)
 
     class Meta(ChainedRecord.Meta):
-        verbose_name = "业务事件"
-        verbose_name_plural = "业务事件"
+        verbose_name = _("业务事件")
+        verbose_name_plural = _("业务事件")
 
     def __str__(self) -> str:
         return f"{self.verb} {self.target_label}"
@@ -63,17 +74,17 @@ class AccessLog(ChainedRecord):
     """Every reveal and every export of sensitive personal data."""
 
     class Action(models.TextChoices):
-        REVEAL = "reveal", "查看明文"
-        EXPORT = "export", "导出"
+        REVEAL = "reveal", _("查看明文")
+        EXPORT = "export", _("导出")
 
-    action = models.CharField("操作", max_length=16, choices=Action.choices, db_index=True)
-    fields = models.CharField("字段", max_length=200, blank=True)
-    row_count = models.PositiveIntegerField("记录数", default=1)
-    reason = models.CharField("事由", max_length=200, blank=True)
+    action = models.CharField(_("操作"), max_length=16, choices=Action.choices, db_index=True)
+    fields = models.CharField(_("字段"), max_length=200, blank=True)
+    row_count = models.PositiveIntegerField(_("记录数"), default=1)
+    reason = models.CharField(_("事由"), max_length=200, blank=True)
 
     class Meta(ChainedRecord.Meta):
-        verbose_name = "敏感数据访问记录"
-        verbose_name_plural = "敏感数据访问记录"
+        verbose_name = _("敏感数据访问记录")
+        verbose_name_plural = _("敏感数据访问记录")
 
     def __str__(self) -> str:
         return f"{self.action} {self.fields} {self.target_label}"

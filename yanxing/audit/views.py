@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.utils.translation import gettext_lazy as _
 
 from yanxing.access.roles import Action
 from yanxing.core.views import ScopedListView
@@ -12,7 +13,7 @@ from .models import AccessLog, Event
 
 
 class EventFilter(AuditFilter):
-    verb = django_filters.CharFilter(label="事件", field_name="verb", lookup_expr="startswith")
+    verb = django_filters.CharFilter(label=_("事件"), field_name="verb", lookup_expr="startswith")
 
     class Meta:
         model = Event
@@ -20,7 +21,7 @@ class EventFilter(AuditFilter):
 
 
 class AccessFilter(AuditFilter):
-    action = django_filters.ChoiceFilter(label="操作", choices=AccessLog.Action.choices)
+    action = django_filters.ChoiceFilter(label=_("操作"), choices=AccessLog.Action.choices)
 
     class Meta:
         model = AccessLog

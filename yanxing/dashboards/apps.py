@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DashboardsConfig(AppConfig):
     name = "yanxing.dashboards"
     label = "dashboards"
-    verbose_name = "工作台"
+    verbose_name = _("工作台")

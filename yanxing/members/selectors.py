@@ -16,6 +16,8 @@ from .normalize import normalize_phone, phone_error
 _MASKED_ID = re.compile(r"^[0-9]{0,6}\*+[0-9X]{0,4}$")
 _ID_TAIL = re.compile(r"^[0-9]{3}[0-9X]$")
 _LATIN = re.compile(r"^[a-z]+$")
+#: Not editable, so diff_against skips them; compared by hand so a corrected ID or phone shows.
+MASKED_FIELDS = ("id_masked", "phone_masked")
 
 
 def members_for(actor: Any, action: str = Action.MEMBERS_VIEW) -> QuerySet[Member]:
@@ -85,6 +87,13 @@ def member_history(member: Member) -> list[dict[str, Any]]:
                         _display(field, change.new),
                     )
                 )
+            for name in MASKED_FIELDS:
+                old, new = getattr(previous, name), getattr(record, name)
+                if old != new:
+                    field = Member._meta.get_field(name)
+                    changes.append(
+                        (str(getattr(field, "verbose_name", name)), old or "—", new or "—")
+                    )
         entries.append(
             {
                 "when": record.history_date,

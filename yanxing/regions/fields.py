@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
 
 from .models import Division
 
@@ -15,7 +16,7 @@ class DivisionInput(forms.TextInput):
         attrs = {
             "data-division-picker": reverse_lazy("regions:search"),
             "data-max-level": str(max_level),
-            "placeholder": "输入地名或12位区划代码",
+            "placeholder": _("输入地名或12位区划代码"),
             **(attrs or {}),
         }
         super().__init__(attrs)
