@@ -1,8 +1,0 @@
-from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
-
-
-class JobsConfig(AppConfig):
-    name = "yanxing.jobs"
-    label = "jobs"
-    verbose_name = _("任务")
