@@ -141,7 +141,7 @@ def world(db: Any) -> World:
 
 
 @pytest.fixture
-def client_for(world: World):  # type: ignore[no-untyped-def]
+def client_for(world: World):
     """client_for("host_secretary") → a Client signed in as that persona (anonymous: not signed in)."""
 
     def make(name: str) -> Client:

@@ -18,15 +18,17 @@ def with_check(first17: str) -> str:
     return first17 + check_char(first17)
 
 
-def statuses(mapping: dict[str, str], default: str = "unknown"):  # type: ignore[no-untyped-def]
-    calls: list[str] = []
+class Regions:
+    """A region_status callable that answers from a mapping and records what it was asked."""
 
-    def lookup(code6: str) -> str:
-        calls.append(code6)
-        return mapping.get(code6, default)
+    def __init__(self, mapping: dict[str, str], default: str = "unknown") -> None:
+        self.mapping = mapping
+        self.default = default
+        self.calls: list[str] = []
 
-    lookup.calls = calls  # type: ignore[attr-defined]
-    return lookup
+    def __call__(self, code6: str) -> str:
+        self.calls.append(code6)
+        return self.mapping.get(code6, self.default)
 
 
 class TestCheckChar:
@@ -191,15 +193,15 @@ class TestRegion:
         assert result.warnings == []
 
     def test_current_code(self) -> None:
-        lookup = statuses({"140822": "current"})
+        lookup = Regions({"140822": "current"})
         result = validate(ID_AWAY, region_status=lookup, today=TODAY)
         assert result.errors == []
         assert result.warnings == []
-        assert lookup.calls == ["140822"]  # type: ignore[attr-defined]
+        assert lookup.calls == ["140822"]
 
     def test_retired_code_is_a_warning_not_a_refusal(self) -> None:
         retired = with_check("14272519900315071")  # a retired county code under province 14
-        result = validate(retired, region_status=statuses({"142725": "province"}), today=TODAY)
+        result = validate(retired, region_status=Regions({"142725": "province"}), today=TODAY)
         assert result.ok is True
         assert result.errors == []
         assert result.warnings == [
@@ -210,7 +212,7 @@ class TestRegion:
 
     def test_unknown_code_is_an_error(self) -> None:
         unknown = with_check("99082219900315071")
-        result = validate(unknown, region_status=statuses({}), today=TODAY)
+        result = validate(unknown, region_status=Regions({}), today=TODAY)
         assert result.ok is False
         assert result.errors == [
             "身份证号前6位地区码 990822 不存在。 / Region code 990822 does not exist."
@@ -218,9 +220,9 @@ class TestRegion:
         assert result.warnings == []
 
     def test_region_not_looked_up_when_shape_is_wrong(self) -> None:
-        lookup = statuses({})
+        lookup = Regions({})
         validate("12345", region_status=lookup, today=TODAY)
-        assert lookup.calls == []  # type: ignore[attr-defined]
+        assert lookup.calls == []
 
     @pytest.mark.django_db
     def test_region_status_selector(self) -> None:
@@ -236,3 +238,12 @@ class TestRegion:
         )
         assert retired.errors == []
         assert len(retired.warnings) == 1
+
+
+def test_leap_day_today_does_not_crash() -> None:
+    leap = dt.date(2028, 2, 29)
+    assert validate(ID_AWAY, today=leap).errors == []
+    assert validate(with_check("14082220140228071"), today=leap).errors == []
+    too_young = validate(with_check("14082220140301071"), today=leap)
+    assert len(too_young.errors) == 1
+    assert "2014-03-01 不合理" in too_young.errors[0]
