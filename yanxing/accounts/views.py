@@ -58,7 +58,7 @@ def lockout_response(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRes
 def staff_login(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.user.kind == "staff":
         return redirect("dashboards:home")
-    form = StaffLoginForm(request.POST or None)
+    form = StaffLoginForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         user = authenticate(
             request, username=form.cleaned_data["username"], password=form.cleaned_data["password"]

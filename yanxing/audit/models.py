@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from yanxing.core.fields import PathField
 from yanxing.core.paths import any_subtree_q
 from yanxing.core.querysets import ScopedQuerySet
 
@@ -31,7 +32,7 @@ class ChainedRecord(models.Model):
     organization = models.ForeignKey(
         "orgs.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    org_path = models.CharField(max_length=255, blank=True, db_index=True)
+    org_path = PathField(max_length=255, blank=True, db_index=True)
     target_type = models.CharField(_("对象类型"), max_length=60, blank=True)
     target_id = models.CharField(_("对象编号"), max_length=40, blank=True, db_index=True)
     target_label = models.CharField(_("对象"), max_length=150, blank=True)

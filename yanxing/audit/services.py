@@ -114,4 +114,9 @@ def verify_chain(model: type[ChainedRecord]) -> list[int]:
         ):
             broken.append(record.pk)
         prev = record.hash
+    head = ChainHead.objects.filter(name=model.__name__).first()
+    last = model.objects.order_by("-id").first()
+    if head is not None and (last is None or last.hash != head.last_hash):
+        # Rows removed from the end of the chain: the head still names the lost last hash.
+        broken.append(last.pk if last is not None else 0)
     return broken

@@ -41,3 +41,15 @@ class EncryptedTextField(models.TextField):
         if lookup_name != "isnull":
             return None
         return super().get_lookup(lookup_name)
+
+
+class PathField(models.CharField):  # type: ignore[type-arg]
+    """A materialized path. Subtrees are range queries (see core/paths.py), which need bytewise
+    ordering: on PostgreSQL the column uses the "C" collation whatever the database default
+    (ICU and glibc locales ignore '.' when sorting); SQLite's default BINARY already is."""
+
+    def db_parameters(self, connection: Any) -> dict[str, Any]:
+        params = super().db_parameters(connection)
+        if connection.vendor == "postgresql":
+            params["collation"] = "C"
+        return params

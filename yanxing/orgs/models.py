@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from yanxing.core.fields import PathField
 from yanxing.core.models import TimeStampedModel
 
 from .querysets import OrganizationQuerySet
@@ -61,7 +62,7 @@ class Organization(TimeStampedModel):
         related_name="children",
         verbose_name=_("上级党组织"),
     )
-    path = models.CharField(_("路径"), max_length=255, unique=True, editable=False)
+    path = PathField(_("路径"), max_length=255, unique=True, editable=False)
     depth = models.PositiveSmallIntegerField(_("层级"), default=1, editable=False)
     is_external = models.BooleanField(_("在外党组织"), default=False)
     division = models.ForeignKey(

@@ -112,6 +112,16 @@ class TestChain:
         Event.objects.filter(pk=events[2].pk).delete()
         assert verify_chain(Event) == [events[3].pk]
 
+    def test_detects_deleted_newest_rows(self) -> None:
+        events = make_events(5)
+        Event.objects.filter(pk__in=[events[3].pk, events[4].pk]).delete()
+        assert verify_chain(Event) == [events[2].pk]
+
+    def test_detects_a_chain_emptied_entirely(self) -> None:
+        make_events(2)
+        Event.objects.all().delete()
+        assert verify_chain(Event) == [0]
+
     def test_deleting_the_oldest_rows_is_allowed(self) -> None:
         # Purging by age removes the start of the chain; the oldest kept row anchors it.
         events = make_events(5)
