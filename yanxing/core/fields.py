@@ -43,7 +43,7 @@ class EncryptedTextField(models.TextField):
         return super().get_lookup(lookup_name)
 
 
-class PathField(models.CharField):  # type: ignore[type-arg]
+class PathField(models.CharField):
     """A materialized path. Subtrees are range queries (see core/paths.py), which need bytewise
     ordering: on PostgreSQL the column uses the "C" collation whatever the database default
     (ICU and glibc locales ignore '.' when sorting); SQLite's default BINARY already is."""

@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.mixins import AccessMixin
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.views import View
 from django.views.generic import DetailView, ListView
 
 SORT_PARAM = "sort"
@@ -106,3 +110,43 @@ def form_errors_from(exc: ValidationError, form: Any) -> None:
     else:
         for message in exc.messages:
             form.add_error(None, message)
+
+
+FormFactory = Callable[[], Any]
+ServiceCall = Callable[[dict[str, Any]], Any]
+
+
+class PostActionView(StaffRequiredMixin, View):
+    """One POST endpoint per verb on a record the actor may see: build the verb's form (or
+    none), call its service with the cleaned data, report the outcome, go back to the record."""
+
+    def get_target(self, request: HttpRequest, pk: int) -> Any:
+        raise NotImplementedError
+
+    def actions(
+        self, request: HttpRequest, target: Any
+    ) -> dict[str, tuple[FormFactory, ServiceCall]]:
+        raise NotImplementedError
+
+    def redirect_to(self, target: Any) -> HttpResponse:
+        raise NotImplementedError
+
+    def post(self, request: HttpRequest, pk: int, verb: str) -> HttpResponse:
+        target = self.get_target(request, pk)
+        action = self.actions(request, target).get(verb)
+        if action is None:
+            raise Http404
+        make_form, call = action
+        form = make_form()
+        try:
+            if form is None or form.is_valid():
+                call(form.cleaned_data if form is not None else {})
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            if form is not None and form.errors:
+                for errors in form.errors.values():
+                    messages.error(request, " ".join(errors))
+            else:
+                messages.success(request, _("已保存。"))
+        return self.redirect_to(target)

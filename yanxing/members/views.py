@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -16,6 +16,7 @@ from yanxing.access.policy import can
 from yanxing.access.roles import Action
 from yanxing.accounts.views import client_ip
 from yanxing.core.views import (
+    PostActionView,
     ScopedDetailView,
     ScopedListView,
     StaffRequiredMixin,
@@ -25,7 +26,7 @@ from yanxing.core.views import (
 from . import exports, selectors, services
 from .filters import MemberFilter
 from .forms import LostContactForm, MemberForm, ParticipationForm, RestoreContactForm
-from .models import Member
+from .models import Member, Participation
 
 
 class MemberListView(ScopedListView):
@@ -145,54 +146,43 @@ class MemberRevealView(StaffRequiredMixin, View):
         return render(request, "members/_revealed.html", {"value": value, "field": field})
 
 
-class MemberActionView(StaffRequiredMixin, View):
-    """Lost contact, restore, add/end participation: one POST endpoint per action."""
+class MemberActionView(PostActionView):
+    """Lost contact, restore, add/end participation."""
 
-    def post(self, request: HttpRequest, pk: int, verb: str) -> HttpResponse:
-        member = selectors.member_detail(request.user, pk)
-        user = request.user
-        try:
-            if verb == "lost":
-                form: Any = LostContactForm(request.POST)
-                if form.is_valid():
-                    services.mark_lost_contact(actor=user, member=member, **form.cleaned_data)
-            elif verb == "restore":
-                form = RestoreContactForm(request.POST)
-                if form.is_valid():
-                    services.restore_contact(actor=user, member=member, **form.cleaned_data)
-            elif verb == "participate":
-                form = ParticipationForm(request.POST, actor=user)
-                if form.is_valid():
-                    services.add_participation(actor=user, member=member, **form.cleaned_data)
-            elif verb == "end-participation":
-                from .models import Participation
+    def get_target(self, request: HttpRequest, pk: int) -> Member:
+        return selectors.member_detail(request.user, pk)
 
-                participation = (
-                    Participation.objects.visible_to(user, Action.MEMBERS_CHANGE)
-                    .filter(pk=request.POST.get("participation"), member=member)
-                    .first()
-                )
-                if participation is None:
-                    from django.http import Http404
+    def actions(self, request: HttpRequest, target: Member) -> dict[str, Any]:
+        user, data = request.user, request.POST
+        return {
+            "lost": (
+                lambda: LostContactForm(data),
+                lambda d: services.mark_lost_contact(actor=user, member=target, **d),
+            ),
+            "restore": (
+                lambda: RestoreContactForm(data),
+                lambda d: services.restore_contact(actor=user, member=target, **d),
+            ),
+            "participate": (
+                lambda: ParticipationForm(data, actor=user),
+                lambda d: services.add_participation(actor=user, member=target, **d),
+            ),
+            "end-participation": (
+                lambda: None,
+                lambda d: services.end_participation(
+                    actor=user,
+                    participation=get_object_or_404(
+                        Participation.objects.visible_to(user, Action.MEMBERS_CHANGE),
+                        pk=data.get("participation"),
+                        member=target,
+                    ),
+                    ended_on=dt.date.today(),
+                ),
+            ),
+        }
 
-                    raise Http404
-                services.end_participation(
-                    actor=user, participation=participation, ended_on=dt.date.today()
-                )
-                form = None
-            else:
-                from django.http import Http404
-
-                raise Http404
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            if form is not None and form.errors:
-                for errors in form.errors.values():
-                    messages.error(request, " ".join(errors))
-            else:
-                messages.success(request, _("已保存。"))
-        return redirect("members:detail", pk=member.pk)
+    def redirect_to(self, target: Member) -> HttpResponse:
+        return redirect("members:detail", pk=target.pk)
 
 
 class MemberExportView(StaffRequiredMixin, View):

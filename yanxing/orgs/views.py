@@ -6,7 +6,7 @@ from typing import Any
 import django_filters
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,6 +16,7 @@ from yanxing.access.policy import can
 from yanxing.access.roles import Action
 from yanxing.core.forms import style_fields
 from yanxing.core.views import (
+    PostActionView,
     ScopedDetailView,
     ScopedListView,
     StaffRequiredMixin,
@@ -130,44 +131,38 @@ class OrgEditView(StaffRequiredMixin, View):
         return render(request, "orgs/form.html", {"form": form, "org": org}, status=400)
 
 
-class OrgActionView(StaffRequiredMixin, View):
-    """Move, close, convert and the TOTP policy: POST only."""
+class OrgActionView(PostActionView):
+    """Move, close, convert and the TOTP policy (each service re-checks the change rights)."""
 
-    def post(self, request: HttpRequest, pk: int, verb: str) -> HttpResponse:
-        org = get_object_or_404(
+    def get_target(self, request: HttpRequest, pk: int) -> Organization:
+        return get_object_or_404(
             Organization.objects.visible_to(request.user, Action.ORGS_VIEW), pk=pk
         )
-        user = request.user
-        form: Any = None
-        try:
-            if verb == "move":
-                form = MoveForm(request.POST, actor=user, org=org)
-                if form.is_valid():
-                    services.move_organization(
-                        actor=user, org=org, new_parent=form.cleaned_data["new_parent"]
-                    )
-            elif verb == "close":
-                form = CloseForm(request.POST)
-                if form.is_valid():
-                    services.close_organization(actor=user, org=org, **form.cleaned_data)
-            elif verb == "convert":
-                form = ConvertForm(request.POST)
-                if form.is_valid():
-                    services.convert_to_formal(
-                        actor=user, org=org, reason=form.cleaned_data["reason"]
-                    )
-            elif verb == "totp":
-                services.set_staff_totp_policy(
-                    actor=user, org=org, required=request.POST.get("required") == "1"
-                )
-            else:
-                raise Http404
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            if form is not None and form.errors:
-                for errors in form.errors.values():
-                    messages.error(request, " ".join(errors))
-            else:
-                messages.success(request, _("已保存。"))
-        return redirect("orgs:detail", pk=org.pk)
+
+    def actions(self, request: HttpRequest, target: Organization) -> dict[str, Any]:
+        user, data = request.user, request.POST
+        return {
+            "move": (
+                lambda: MoveForm(data, actor=user, org=target),
+                lambda d: services.move_organization(
+                    actor=user, org=target, new_parent=d["new_parent"]
+                ),
+            ),
+            "close": (
+                lambda: CloseForm(data),
+                lambda d: services.close_organization(actor=user, org=target, **d),
+            ),
+            "convert": (
+                lambda: ConvertForm(data),
+                lambda d: services.convert_to_formal(actor=user, org=target, reason=d["reason"]),
+            ),
+            "totp": (
+                lambda: None,
+                lambda d: services.set_staff_totp_policy(
+                    actor=user, org=target, required=data.get("required") == "1"
+                ),
+            ),
+        }
+
+    def redirect_to(self, target: Organization) -> HttpResponse:
+        return redirect("orgs:detail", pk=target.pk)
