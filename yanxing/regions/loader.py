@@ -60,6 +60,10 @@ def iter_rows(
             code = str(row["code"])
             if not wanted(code, level_prefixes):
                 continue
+            if to_twelve(code) in names:
+                # A city without districts (东莞, 中山, 儋州) is listed again as its own
+                # county ("441900"); keep the city and let its townships hang from it.
+                continue
             parent_raw = str(row[PARENT_KEY[level]]) if level in PARENT_KEY else ""
             parent = to_twelve(parent_raw) if parent_raw else None
             full = (names.get(parent, "") if parent else "") + row["name"]
