@@ -76,7 +76,14 @@ class World:
 def make_divisions() -> None:
     for code, gb, name, full, level, parent in DIVISIONS:
         Division.objects.update_or_create(
-            code=code, defaults={"gb_code": gb, "name": name, "full_name": full, "level": level, "parent_id": parent}
+            code=code,
+            defaults={
+                "gb_code": gb,
+                "name": name,
+                "full_name": full,
+                "level": level,
+                "parent_id": parent,
+            },
         )
 
 
@@ -90,47 +97,100 @@ def build_world() -> World:
     make_divisions()
     div = Division.objects.get
     county = org_services.create_organization(
-        actor=None, name="甲县委组织部", kind=OrgKind.COUNTY_DEPARTMENT, parent=None, division=div(code="140822000000")
+        actor=None,
+        name="甲县委组织部",
+        kind=OrgKind.COUNTY_DEPARTMENT,
+        parent=None,
+        division=div(code="140822000000"),
     )
     county_admin = staff("county_admin", "county_admin", county)
     township = org_services.create_organization(
-        actor=county_admin, name="解店镇党委", kind=OrgKind.PARTY_COMMITTEE, parent=county, division=div(code="140822100000")
+        actor=county_admin,
+        name="解店镇党委",
+        kind=OrgKind.PARTY_COMMITTEE,
+        parent=county,
+        division=div(code="140822100000"),
     )
     village = org_services.create_organization(
-        actor=county_admin, name="城西村党支部", kind=OrgKind.FORMAL_BRANCH, parent=township, division=div(code="140822100201")
+        actor=county_admin,
+        name="城西村党支部",
+        kind=OrgKind.FORMAL_BRANCH,
+        parent=township,
+        division=div(code="140822100201"),
     )
     host = org_services.create_organization(
-        actor=county_admin, name="甲县驻北京流动党员党支部", kind=OrgKind.FORMAL_BRANCH, parent=county,
-        is_external=True, host_division=div(code="110100000000"),
+        actor=county_admin,
+        name="甲县驻北京流动党员党支部",
+        kind=OrgKind.FORMAL_BRANCH,
+        parent=county,
+        is_external=True,
+        host_division=div(code="110100000000"),
     )
     other_county = org_services.create_organization(
-        actor=None, name="乙县委组织部", kind=OrgKind.COUNTY_DEPARTMENT, parent=None, division=div(code="510521000000")
+        actor=None,
+        name="乙县委组织部",
+        kind=OrgKind.COUNTY_DEPARTMENT,
+        parent=None,
+        division=div(code="510521000000"),
     )
     other_admin = staff("other_admin", "county_admin", other_county)
     other_branch = org_services.create_organization(
-        actor=other_admin, name="乙县驻东莞党支部", kind=OrgKind.FORMAL_BRANCH, parent=other_county,
-        is_external=True, host_division=div(code="441900000000"),
+        actor=other_admin,
+        name="乙县驻东莞党支部",
+        kind=OrgKind.FORMAL_BRANCH,
+        parent=other_county,
+        is_external=True,
+        host_division=div(code="441900000000"),
     )
     home_secretary = staff("home_secretary", "branch_secretary", village)
     host_secretary = staff("host_secretary", "branch_secretary", host)
     other_secretary = staff("other_secretary", "branch_secretary", other_branch)
     m_away, _ = member_services.create_member(
-        actor=county_admin, home_org=village, name="王建国", id_number=ID_AWAY, phone=PHONE_AWAY,
-        mobility_status="away", destination=div(code="110100000000"), employer="建工集团第三项目部",
+        actor=county_admin,
+        home_org=village,
+        name="王建国",
+        id_number=ID_AWAY,
+        phone=PHONE_AWAY,
+        mobility_status="away",
+        destination=div(code="110100000000"),
+        employer="建工集团第三项目部",
     )
-    member_services.add_participation(actor=county_admin, member=m_away, organization=host, started_on=dt.date(2024, 3, 1))
+    member_services.add_participation(
+        actor=county_admin, member=m_away, organization=host, started_on=dt.date(2024, 3, 1)
+    )
     m_local, _ = member_services.create_member(
-        actor=county_admin, home_org=village, name="李秀英", id_number=ID_LOCAL, phone=PHONE_LOCAL,
+        actor=county_admin,
+        home_org=village,
+        name="李秀英",
+        id_number=ID_LOCAL,
+        phone=PHONE_LOCAL,
     )
     m_other, _ = member_services.create_member(
-        actor=other_admin, home_org=other_branch, name="毛正伦", id_number=ID_OTHER, phone=PHONE_OTHER,
-        mobility_status="away", destination=div(code="441900000000"),
+        actor=other_admin,
+        home_org=other_branch,
+        name="毛正伦",
+        id_number=ID_OTHER,
+        phone=PHONE_OTHER,
+        mobility_status="away",
+        destination=div(code="441900000000"),
     )
-    member_user = User.objects.create(username="member_away", kind=User.Kind.MEMBER, member=m_away, display_name="王建国")
+    member_user = User.objects.create(
+        username="member_away", kind=User.Kind.MEMBER, member=m_away, display_name="王建国"
+    )
     return World(
-        county=county, township=township, village=village, host=host, other_county=other_county,
-        other_branch=other_branch, m_away=m_away, m_local=m_local, m_other=m_other, county_admin=county_admin,
-        home_secretary=home_secretary, host_secretary=host_secretary, other_secretary=other_secretary,
+        county=county,
+        township=township,
+        village=village,
+        host=host,
+        other_county=other_county,
+        other_branch=other_branch,
+        m_away=m_away,
+        m_local=m_local,
+        m_other=m_other,
+        county_admin=county_admin,
+        home_secretary=home_secretary,
+        host_secretary=host_secretary,
+        other_secretary=other_secretary,
         member_user=member_user,
     )
 
@@ -154,4 +214,11 @@ def client_for(world: World):
     return make
 
 
-PERSONAS = ["county_admin", "home_secretary", "host_secretary", "other_secretary", "member_user", "anonymous"]
+PERSONAS = [
+    "county_admin",
+    "home_secretary",
+    "host_secretary",
+    "other_secretary",
+    "member_user",
+    "anonymous",
+]

@@ -42,4 +42,4 @@ class AuditFilter(django_filters.FilterSet):
         style_fields(self.form)
 
     def filter_org(self, queryset: QuerySet[Any], name: str, value: Organization) -> QuerySet[Any]:
-        return queryset.filter(subtree_q("org_path", value.path))
+        return queryset.filter(subtree_q("organization__path", value.path))

@@ -20,7 +20,9 @@ from yanxing.core.querysets import ScopedQuerySet
 
 class AuditQuerySet(ScopedQuerySet):
     def scope_q(self, roots: list[str]) -> Q:
-        return any_subtree_q("org_path", roots)
+        # By the organization's current path, not the org_path recorded with the row: after a
+        # move that path no longer belongs to the organization and may be handed to a new one.
+        return any_subtree_q("organization__path", roots)
 
 
 class ChainedRecord(models.Model):

@@ -30,7 +30,11 @@ class Select(forms.Select):
 
     def render(self, name: str, value: Any, attrs: Any = None, renderer: Any = None) -> SafeString:
         widget = self.get_context(name, value, attrs)["widget"]
-        parts = [format_html('<select name="{}"', widget["name"]), _attrs_html(widget["attrs"]), ">"]
+        parts = [
+            format_html('<select name="{}"', widget["name"]),
+            _attrs_html(widget["attrs"]),
+            ">",
+        ]
         for group_name, group_choices, _index in widget["optgroups"]:
             if group_name:
                 parts.append(format_html('\n  <optgroup label="{}">', group_name))

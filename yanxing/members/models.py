@@ -111,7 +111,9 @@ class Member(TimeStampedModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["home_org", "name_pinyin"]),
+            # Ends with id so that the scope query (members by home organization) reads the
+            # index alone on PostgreSQL, and a home organization's list comes out in page order.
+            models.Index(fields=["home_org", "name_pinyin", "id"]),
             models.Index(fields=["mobility_status", "home_org"]),
         ]
 
@@ -166,7 +168,9 @@ class Participation(TimeStampedModel):
                 name="one_active_participation_per_org",
             ),
         ]
-        indexes = [models.Index(fields=["organization", "ended_on"])]
+        # Ends with member so that the scope query (active participations by organization)
+        # reads the index alone.
+        indexes = [models.Index(fields=["organization", "ended_on", "member"])]
 
     def __str__(self) -> str:
         return f"{self.member} @ {self.organization}"

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from typing import Any
+
+import django_filters
 from rest_framework import serializers
 
 from yanxing.access.roles import Action
@@ -33,13 +36,27 @@ class OrganizationSerializer(serializers.ModelSerializer):
         ]
 
 
+def _parent_choices(request: Any) -> Any:
+    # Only organizations the actor may see: an out-of-scope parent is rejected exactly like a
+    # missing one, and the browsable API's filter form lists nothing beyond the actor's scope.
+    return Organization.objects.visible_to(getattr(request, "user", None), Action.ORGS_VIEW)
+
+
+class OrganizationFilter(django_filters.FilterSet):
+    parent = django_filters.ModelChoiceFilter(queryset=_parent_choices)
+
+    class Meta:
+        model = Organization
+        fields = ["kind", "is_external", "status", "parent"]
+
+
 class OrganizationViewSet(ScopedReadOnlyViewSet):
     """党组织（只读）：本人授权范围内的组织树。"""
 
     model = Organization
     action_name = Action.ORGS_VIEW
     serializer_class = OrganizationSerializer
-    filterset_fields = ["kind", "is_external", "status", "parent"]
+    filterset_class = OrganizationFilter
     ordering_fields = ["name", "path"]
 
     def get_queryset(self):

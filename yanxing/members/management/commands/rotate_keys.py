@@ -16,7 +16,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         result = rotate_member_keys()
         record_event(
-            actor=None, verb="keys.rotated", summary=f"primary key {keyring().primary}",
+            actor=None,
+            verb="keys.rotated",
+            summary=f"primary key {keyring().primary}",
             data={"rows": result.rows, "changed": result.reencrypted},
         )
         self.stdout.write(f"checked {result.rows} members, re-encrypted {result.reencrypted}")
