@@ -36,7 +36,7 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 messages: python-deps
-	cd yanxing && ../$(BIN)/django-admin compilemessages --ignore=.venv -v 0
+	cd yanxing && env -u DJANGO_SETTINGS_MODULE ../$(BIN)/django-admin compilemessages --ignore=.venv -v 0
 
 lint: python-deps
 	$(BIN)/ruff check .

@@ -42,7 +42,7 @@ def test_find_member_reveal_id_and_audit(desktop_page: Page, live_world: World, 
     row = page.get_by_test_id("access-table").locator("tbody tr").filter(has_text=member.name)
     expect(row).to_have_count(1)
     expect(row).to_contain_text(str(live_world.county_admin))
-    expect(row).to_contain_text("id_number")
+    expect(row).to_contain_text("身份证号")
     expect(row).to_contain_text("查看明文")
     shot(page, "4-audit")
 

@@ -89,8 +89,20 @@ class AccessLog(ChainedRecord):
         verbose_name = _("敏感数据访问记录")
         verbose_name_plural = _("敏感数据访问记录")
 
+    FIELD_LABELS = {
+        "id_number": _("身份证号"),
+        "phone": _("手机号"),
+        "sensitive_notes": _("敏感备注"),
+    }
+
     def __str__(self) -> str:
         return f"{self.action} {self.fields} {self.target_label}"
+
+    @property
+    def fields_display(self) -> str:
+        return "、".join(
+            str(self.FIELD_LABELS.get(name, name)) for name in self.fields.split(",") if name
+        )
 
 
 class ChainHead(models.Model):
