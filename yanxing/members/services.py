@@ -214,10 +214,18 @@ def end_participation(
         .select_related("organization", "member")
         .get(pk=participation.pk)
     )
-    member_ok = Member.objects.visible_to(actor, Action.MEMBERS_CHANGE).filter(
-        pk=participation.member_id
+    # The home side (the member's home organization) or the host side (the organization
+    # whose life the member takes part in) may end it; a third organization may not.
+    member = (
+        Member.objects.visible_to(actor, Action.MEMBERS_CHANGE)
+        .select_related("home_org")
+        .filter(pk=participation.member_id)
+        .first()
     )
-    if not member_ok.exists():
+    if member is None or not (
+        can(actor, Action.MEMBERS_CHANGE, member.home_org.path)
+        or can(actor, Action.MEMBERS_CHANGE, participation.organization.path)
+    ):
         raise OutOfScope()
     if participation.ended_on is not None:
         raise BusinessRuleError("该记录已结束。 / Already ended.")

@@ -140,9 +140,12 @@ class MemberRevealView(StaffRequiredMixin, View):
 
     def post(self, request: HttpRequest, pk: int, field: str) -> HttpResponse:
         member = selectors.member_detail(request.user, pk)
-        value = services.reveal_sensitive(
-            actor=request.user, member=member, field=field, ip=client_ip(request)
-        )
+        try:
+            value = services.reveal_sensitive(
+                actor=request.user, member=member, field=field, ip=client_ip(request)
+            )
+        except ValidationError as exc:
+            return HttpResponse(" ".join(exc.messages), status=400)
         return render(request, "members/_revealed.html", {"value": value, "field": field})
 
 

@@ -923,3 +923,21 @@ class TestKeyRotation:
             "id_hash": "",
             "phone_hash": "",
         }
+
+
+@pytest.mark.django_db
+class TestEndParticipationSides:
+    def test_home_side_and_host_side_may_end_a_third_organization_may_not(
+        self, world: World
+    ) -> None:
+        participation = Participation.objects.get(member=world.m_away, organization=world.host)
+        with pytest.raises(OutOfScope):
+            services.end_participation(
+                actor=world.other_secretary,
+                participation=participation,
+                ended_on=dt.date(2025, 1, 1),
+            )
+        ended = services.end_participation(
+            actor=world.host_secretary, participation=participation, ended_on=dt.date(2025, 1, 1)
+        )
+        assert ended.ended_on == dt.date(2025, 1, 1)
