@@ -113,6 +113,14 @@ def _require_home(actor: Any, org: Organization) -> None:
         )
 
 
+def lock_changeable(actor: Any, member: Member) -> Member:
+    """Lock the member's row for this transaction; OutOfScope unless the actor may change it."""
+    locked = Member.objects.select_for_update().select_related("home_org").get(pk=member.pk)
+    if not Member.objects.visible_to(actor, Action.MEMBERS_CHANGE).filter(pk=member.pk).exists():
+        raise OutOfScope()
+    return locked
+
+
 @transaction.atomic
 def create_member(*, actor: Any, home_org: Organization, **fields: Any) -> tuple[Member, list[str]]:
     """Register a member. Returns the member and warnings (e.g. a retired region code)."""
@@ -137,9 +145,7 @@ def create_member(*, actor: Any, home_org: Organization, **fields: Any) -> tuple
 
 @transaction.atomic
 def update_member(*, actor: Any, member: Member, **changes: Any) -> tuple[Member, list[str]]:
-    member = Member.objects.select_for_update().select_related("home_org").get(pk=member.pk)
-    if not Member.objects.visible_to(actor, Action.MEMBERS_CHANGE).filter(pk=member.pk).exists():
-        raise OutOfScope()
+    member = lock_changeable(actor, member)
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise BusinessRuleError(f"未知字段 / unknown fields: {', '.join(sorted(unknown))}")
@@ -267,9 +273,7 @@ def transfer_membership(*, actor: Any, member: Member, to_org: Organization, rea
 
 @transaction.atomic
 def mark_lost_contact(*, actor: Any, member: Member, since: dt.date, note: str) -> Member:
-    member = Member.objects.select_for_update().select_related("home_org").get(pk=member.pk)
-    if not Member.objects.visible_to(actor, Action.MEMBERS_CHANGE).filter(pk=member.pk).exists():
-        raise OutOfScope()
+    member = lock_changeable(actor, member)
     if member.contact_state == ContactState.LOST:
         raise BusinessRuleError("该党员已标记为失联。 / Already marked as lost contact.")
     if not note.strip():
@@ -291,9 +295,7 @@ def mark_lost_contact(*, actor: Any, member: Member, since: dt.date, note: str) 
 
 @transaction.atomic
 def restore_contact(*, actor: Any, member: Member, on: dt.date, how: str) -> Member:
-    member = Member.objects.select_for_update().select_related("home_org").get(pk=member.pk)
-    if not Member.objects.visible_to(actor, Action.MEMBERS_CHANGE).filter(pk=member.pk).exists():
-        raise OutOfScope()
+    member = lock_changeable(actor, member)
     if member.contact_state != ContactState.LOST:
         raise BusinessRuleError("该党员未处于失联状态。 / The member is not marked as lost.")
     member.contact_state = ContactState.IN_CONTACT
