@@ -173,7 +173,7 @@ def prepare(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
     marker = {
         "spec": spec.as_dict(),
         "build_seconds": total,
-        "built_at": time.strftime("%Y-%m-%d %H:%M"),
+        "built_at": time.strftime("%Y-%m-%d %H:%M %z"),
         **result.as_dict(),
     }
     write_marker(marker)

@@ -8,7 +8,7 @@ from typing import Any
 from django.apps import apps
 from django.db.models import Q
 
-from yanxing.core.paths import any_subtree_q
+from yanxing.core.paths import any_subtree_q, depth_of
 from yanxing.core.querysets import ScopedQuerySet
 
 
@@ -37,13 +37,33 @@ def member_ids_in(roots: list[str]) -> Any:
     return homed.union(hosted)
 
 
+def covers_every_organization(roots: list[str]) -> bool:
+    """Do the subtrees at `roots` hold every organization (each top-level one is a root)?
+
+    Then every member is in scope, since every member has a home organization. Only a
+    one-segment path can cover a top-level organization, so actors without such a grant cost
+    no query.
+    """
+    top = [root for root in roots if depth_of(root) == 1]
+    if not top:
+        return False
+    organization = apps.get_model("orgs", "Organization")
+    return not organization.objects.filter(parent__isnull=True).exclude(path__in=top).exists()
+
+
 class MemberQuerySet(ScopedQuerySet):
     def scope_q(self, roots: list[str]) -> Q:
+        # The whole registry needs no subquery: the UNION would list every member only to
+        # match them all again (seconds at a province's size; reading the table is a fraction).
+        if covers_every_organization(roots):
+            return Q()
         return Q(pk__in=member_ids_in(roots))
 
 
 class ParticipationQuerySet(ScopedQuerySet):
     def scope_q(self, roots: list[str]) -> Q:
+        if covers_every_organization(roots):
+            return Q()
         return Q(member__in=member_ids_in(roots))
 
     def active(self) -> ParticipationQuerySet:
