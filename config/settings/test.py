@@ -11,6 +11,8 @@ BLIND_INDEX_KEY = "ZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmY="
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 SMS_OUTBOX_FILE = BASE_DIR / "var" / "test-sms-outbox.log"
+(BASE_DIR / "var").mkdir(exist_ok=True)
+
 # Each test process gets its own database, so separate runs (and xdist workers) never collide.
 if os.environ.get("YANXING_DB", "sqlite") == "sqlite":
     _test_db = str(BASE_DIR / "var" / f"test-{os.getpid()}.sqlite3")
