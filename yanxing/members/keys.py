@@ -7,16 +7,11 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 from yanxing.core.crypto import keyring
-from yanxing.core.idnumber import normalize
 
-from .models import Member
-from .normalize import normalize_phone
+from .models import SENSITIVE_FIELDS, Member
 
-ENCRYPTED = {
-    "id_number": "member.id_number",
-    "phone": "member.phone",
-    "sensitive_notes": "member.sensitive_notes",
-}
+#: field name → the purpose its ciphertext is bound to (declared on the model field)
+ENCRYPTED = {name: Member._meta.get_field(name).purpose for name in SENSITIVE_FIELDS}  # type: ignore[union-attr]
 
 
 @dataclass
@@ -31,7 +26,8 @@ def rotate_member_keys(batch_size: int = 1000) -> RotationResult:
     Reads raw column values, so rows already under the primary key are left alone; safe to run
     again after an interruption (each batch is its own transaction).
     """
-    from .services import ID_PURPOSE, PHONE_PURPOSE
+    from .services import id_hash as compute_id_hash
+    from .services import phone_hash as compute_phone_hash
 
     ring = keyring()
     result = RotationResult()
@@ -59,16 +55,8 @@ def rotate_member_keys(batch_size: int = 1000) -> RotationResult:
                 for (name, purpose), raw in zip(ENCRYPTED.items(), raw_values, strict=True):
                     if raw and ring.key_id_of(raw) != ring.primary:
                         updates[name] = ring.encrypt(plain[name], purpose)
-                id_hash = (
-                    ring.blind_index(normalize(plain["id_number"]), ID_PURPOSE)
-                    if plain["id_number"]
-                    else ""
-                )
-                phone_hash = (
-                    ring.blind_index(normalize_phone(plain["phone"]), PHONE_PURPOSE)
-                    if plain["phone"]
-                    else ""
-                )
+                id_hash = compute_id_hash(plain["id_number"])
+                phone_hash = compute_phone_hash(plain["phone"])
                 if id_hash != old_id_hash:
                     updates["id_hash"] = id_hash
                 if phone_hash != old_phone_hash:

@@ -19,7 +19,7 @@ from yanxing.orgs.models import Organization
 from yanxing.regions.selectors import region_status
 
 from .choices import ContactState, MobilityStatus
-from .models import Member, Participation
+from .models import SENSITIVE_FIELDS, Member, Participation
 from .normalize import name_initials, name_pinyin, normalize_name, normalize_phone, phone_error
 
 ID_PURPOSE = "member.id_number"
@@ -317,7 +317,7 @@ def restore_contact(*, actor: Any, member: Member, on: dt.date, how: str) -> Mem
 @transaction.atomic
 def reveal_sensitive(*, actor: Any, member: Member, field: str, ip: str | None = None) -> str:
     """Return the plaintext of one sensitive field and write the access-log entry."""
-    if field not in {"id_number", "phone", "sensitive_notes"}:
+    if field not in SENSITIVE_FIELDS:
         raise BusinessRuleError("该字段不可查看。 / Unknown field.")
     visible = Member.objects.visible_to(actor, Action.MEMBERS_VIEW_SENSITIVE).select_related(
         "home_org"

@@ -14,7 +14,7 @@ from yanxing.accounts.views import client_ip
 from yanxing.api.viewsets import ScopedModelViewSet, as_drf_error
 from yanxing.members import selectors, services
 from yanxing.members.filters import MemberFilter
-from yanxing.members.models import Member
+from yanxing.members.models import SENSITIVE_FIELDS, Member
 from yanxing.orgs.models import Organization
 
 
@@ -122,7 +122,7 @@ class MemberViewSet(ScopedModelViewSet):
     @extend_schema(
         request=None,
         responses=RevealSerializer,
-        parameters=[OpenApiParameter("field", str, enum=["id_number", "phone", "sensitive_notes"])],
+        parameters=[OpenApiParameter("field", str, enum=SENSITIVE_FIELDS)],
     )
     @action(detail=True, methods=["post"])
     def reveal(self, request: Request, pk: str | None = None) -> Response:
