@@ -8,6 +8,8 @@ urlpatterns = [
     path("", include("yanxing.dashboards.urls")),
     path("orgs/", include("yanxing.orgs.urls")),
     path("members/", include("yanxing.members.urls")),
+    path("ledgers/", include("yanxing.ledgers.urls")),
+    path("reconciliation/", include("yanxing.reconciliation.urls")),
     path("audit/", include("yanxing.audit.urls")),
     path("regions/", include("yanxing.regions.urls")),
 ]

@@ -20,6 +20,11 @@ from tests.conftest import World
 LOCALE_DIR = Path(settings.BASE_DIR) / "yanxing" / "locale" / "en" / "LC_MESSAGES"
 PO_FILE = LOCALE_DIR / "django.po"
 MO_FILE = LOCALE_DIR / "django.mo"
+#: The project catalog and the apps' own catalogs (yanxing/<app>/locale/en/LC_MESSAGES).
+PO_FILES = [
+    PO_FILE,
+    *sorted((Path(settings.BASE_DIR) / "yanxing").glob("*/locale/en/LC_MESSAGES/django.po")),
+]
 TEMPLATE_DIR = Path(settings.BASE_DIR) / "yanxing" / "templates"
 
 # CJK ideographs, CJK punctuation (。、「」（…) and full-width forms (：，（）).
@@ -132,9 +137,11 @@ def untranslated(text: str, data: list[str]) -> list[str]:
     return sorted({m.group(0) for m in re.finditer(r"\S*" + CJK.pattern + r"\S*", text)})
 
 
-def test_catalog_is_complete() -> None:
-    entries = read_po(PO_FILE)
-    assert len(entries) > 100, "the English catalog looks truncated"
+@pytest.mark.parametrize("po_file", PO_FILES, ids=lambda p: str(p.relative_to(settings.BASE_DIR)))
+def test_catalog_is_complete(po_file: Path) -> None:
+    entries = read_po(po_file)
+    if po_file == PO_FILE:
+        assert len(entries) > 100, "the English catalog looks truncated"
     header, messages = entries[0], entries[1:]
     assert header.msgid == ""
     problems = []
@@ -146,18 +153,21 @@ def test_catalog_is_complete() -> None:
     assert not problems, "\n".join(problems)
 
 
-def test_translations_keep_placeholders() -> None:
+@pytest.mark.parametrize("po_file", PO_FILES, ids=lambda p: str(p.relative_to(settings.BASE_DIR)))
+def test_translations_keep_placeholders(po_file: Path) -> None:
     placeholder = re.compile(r"%\(\w+\)s")
-    for entry in read_po(PO_FILE)[1:]:
+    for entry in read_po(po_file)[1:]:
         for msgstr in entry.msgstrs:
             assert sorted(placeholder.findall(msgstr)) == sorted(
                 placeholder.findall(entry.msgid)
             ), entry.msgid
 
 
-def test_compiled_catalog_is_current() -> None:
-    assert MO_FILE.exists(), "run `make messages` to compile the catalog"
-    assert MO_FILE.stat().st_mtime >= PO_FILE.stat().st_mtime, (
+@pytest.mark.parametrize("po_file", PO_FILES, ids=lambda p: str(p.relative_to(settings.BASE_DIR)))
+def test_compiled_catalog_is_current(po_file: Path) -> None:
+    mo_file = po_file.with_suffix(".mo")
+    assert mo_file.exists(), "run `make messages` to compile the catalog"
+    assert mo_file.stat().st_mtime >= po_file.stat().st_mtime, (
         "django.po changed: run `make messages`"
     )
 

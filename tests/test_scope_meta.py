@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: Scope test files whose every test must carry a scope_test marker, except these structural
 #: tests (they check the test table itself, not a model).
-SCOPE_FILES = ["test_scope_views.py", "test_scope_api.py", "test_scope_property.py"]
+SCOPE_FILES = sorted(
+    p.name for p in (ROOT / "tests").glob("test_scope_*.py") if p.name != "test_scope_meta.py"
+)
 STRUCTURAL = {
     "test_scope_views.py": {
         "test_every_url_has_a_scope_test",

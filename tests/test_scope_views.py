@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import importlib
 import io
 import json
 from collections.abc import Callable
@@ -141,24 +142,37 @@ def marked_tests(path: Path) -> dict[str, list[str]]:
     return markers_in_source(path.read_text(encoding="utf-8"))
 
 
+def all_url_tests() -> dict[str, list[str]]:
+    """This file's table plus the ``URL_TESTS`` of every other tests/test_scope_*.py file, whose
+    references are prefixed with that file's name ("test_scope_ledgers.py::test_x")."""
+    merged = {name: list(refs) for name, refs in URL_TESTS.items()}
+    for path in sorted(TESTS_DIR.glob("test_scope_*.py")):
+        if path.name == Path(__file__).name:
+            continue
+        module = importlib.import_module(f"tests.{path.stem}")
+        for name, refs in getattr(module, "URL_TESTS", {}).items():
+            assert name not in merged, f"{name} is in two URL tables"
+            merged[name] = [f"{path.name}::{ref}" for ref in refs]
+    return merged
+
+
 def test_every_url_has_a_scope_test() -> None:
     names = url_names()
+    table = all_url_tests()
     assert names >= PUBLIC_URLS, sorted(PUBLIC_URLS - names)
-    assert not PUBLIC_URLS & set(URL_TESTS)
-    assert sorted(names - PUBLIC_URLS - set(URL_TESTS)) == [], "URLs without a scope test"
-    assert sorted(set(URL_TESTS) - names) == [], "table rows for URLs that no longer exist"
+    assert not PUBLIC_URLS & set(table)
+    assert sorted(names - PUBLIC_URLS - set(table)) == [], "URLs without a scope test"
+    assert sorted(set(table) - names) == [], "table rows for URLs that no longer exist"
 
 
 def test_url_table_names_real_marked_tests() -> None:
-    files = {
-        "": marked_tests(Path(__file__)),
-        API: marked_tests(TESTS_DIR / "test_scope_api.py"),
-    }
-    for url_name, tests in URL_TESTS.items():
+    files: dict[str, dict[str, list[str]]] = {"": marked_tests(Path(__file__))}
+    for url_name, tests in all_url_tests().items():
         assert tests, url_name
         for ref in tests:
-            prefix = API if ref.startswith(API) else ""
-            name = ref[len(prefix) :]
+            prefix, _, name = ref.rpartition("::")
+            if prefix and prefix not in files:
+                files[prefix] = marked_tests(TESTS_DIR / prefix)
             assert name in files[prefix], f"{url_name}: no test {ref}"
             assert files[prefix][name], f"{url_name}: {ref} carries no scope_test marker"
 

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "yanxing.access",
     "yanxing.audit",
     "yanxing.members",
+    "yanxing.ledgers",
+    "yanxing.reconciliation",
     "yanxing.notifications",
     "yanxing.api",
     "yanxing.dashboards",

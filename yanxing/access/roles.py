@@ -19,6 +19,8 @@ class Action:
     MEMBERS_CHANGE = "members.change"
     MEMBERS_VIEW_SENSITIVE = "members.view_sensitive"
     MEMBERS_EXPORT = "members.export"
+    LEDGERS_IMPORT = "ledgers.import"
+    RECONCILE = "reconciliation.run"
     CARE_VIEW_NOTES = "care.view_notes"
     ACCESS_GRANT = "access.grant"
     AUDIT_VIEW = "audit.view"
@@ -47,6 +49,8 @@ ROLES: dict[str, Role] = {
                     Action.ORGS_SECURITY,
                     Action.MEMBERS_VIEW_SENSITIVE,
                     Action.MEMBERS_EXPORT,
+                    Action.LEDGERS_IMPORT,
+                    Action.RECONCILE,
                     Action.CARE_VIEW_NOTES,
                     Action.ACCESS_GRANT,
                     Action.AUDIT_VIEW,
@@ -58,10 +62,16 @@ ROLES: dict[str, Role] = {
             _("党组织书记"),
             frozenset(
                 _WRITE
-                | {Action.MEMBERS_VIEW_SENSITIVE, Action.MEMBERS_EXPORT, Action.CARE_VIEW_NOTES}
+                | {
+                    Action.MEMBERS_VIEW_SENSITIVE,
+                    Action.MEMBERS_EXPORT,
+                    Action.LEDGERS_IMPORT,
+                    Action.RECONCILE,
+                    Action.CARE_VIEW_NOTES,
+                }
             ),
         ),
-        Role("branch_staff", _("党务工作者"), frozenset(_WRITE)),
+        Role("branch_staff", _("党务工作者"), frozenset(_WRITE | {Action.LEDGERS_IMPORT})),
         Role("auditor", _("审计员"), frozenset(_READ | {Action.AUDIT_VIEW})),
         Role("viewer", _("查看者"), frozenset(_READ)),
     ]
