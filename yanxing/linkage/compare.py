@@ -40,29 +40,41 @@ def _both(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return (left != 0) & (right != 0)
 
 
+_LOW_BITS = np.uint64(0x0101010101010101)
+
+
+def _bytes_differing(x: np.ndarray) -> np.ndarray:
+    """Number of non-zero bytes in each uint64."""
+    y = x | (x >> np.uint64(4))
+    y |= y >> np.uint64(2)
+    y |= y >> np.uint64(1)
+    y &= _LOW_BITS
+    with np.errstate(over="ignore"):
+        return ((y * _LOW_BITS) >> np.uint64(56)).astype(np.int64)
+
+
 def compare_id(a: Prepared, b: Prepared, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
     present = a.id_present[li] & b.id_present[ri]
-    level = np.zeros(len(li), dtype=np.int8)
     same = present & (a.id_hash[li] == b.id_hash[ri])
-    da, db = a.id_digits[li], b.id_digits[ri]
+    level = np.where(present, 3, 0).astype(np.int8)
+    level[present & a.id_valid[li] & b.id_valid[ri]] = 4
+    level[same] = 1
+    # Near misses: count differing characters on packed words; look closer only at two.
+    rows = np.flatnonzero(present & ~same)
+    wa, wb = a.id_words[li[rows]], b.id_words[ri[rows]]
+    hamming = sum(_bytes_differing(wa[:, k] ^ wb[:, k]) for k in range(3))
+    two = rows[hamming == 2]
+    da, db = a.id_digits[li[two]], b.id_digits[ri[two]]
     differs = da != db
-    hamming = differs.sum(axis=1)
-    # Two neighbouring characters swapped: exactly two differences, next to each other, crossed.
+    # Two neighbouring characters swapped: the two differences are next to each other, crossed.
     first = differs.argmax(axis=1)
     second = np.minimum(first + 1, 17)
-    rows = np.arange(len(li))
+    at = np.arange(len(two))
     swapped = (
-        (hamming == 2)
-        & differs[rows, second]
-        & (da[rows, first] == db[rows, second])
-        & (da[rows, second] == db[rows, first])
+        differs[at, second] & (da[at, first] == db[at, second]) & (da[at, second] == db[at, first])
     )
-    near = present & ~same & ((hamming == 1) | swapped)
-    both_valid = a.id_valid[li] & b.id_valid[ri]
-    level[present] = 3
-    level[present & both_valid] = 4
-    level[near] = 2
-    level[same] = 1
+    level[rows[hamming == 1]] = 2
+    level[two[swapped]] = 2
     return level
 
 
@@ -76,58 +88,68 @@ def _positions_agree(ra: np.ndarray, rb: np.ndarray) -> np.ndarray:
 
 
 def compare_name(a: Prepared, b: Prepared, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
-    present = _both(a.name_hash[li], b.name_hash[ri])
-    level = np.full(len(li), 5, dtype=np.int8)
-    length = a.name_len[li]
-    same_length = length == b.name_len[ri]
-    width = np.minimum(length, NAME_WIDTH)
-    in_name = np.arange(NAME_WIDTH)[None, :] < width[:, None]
-    ca, cb = a.name_codes[li], b.name_codes[ri]
-    same_char = ca == cb
-    # Longer names (minority names) only compare exactly; their tails are not in the arrays.
-    short = same_length & (length <= NAME_WIDTH)
+    na, nb = a.name[li], b.name[ri]
+    present = (na >= 0) & (nb >= 0)
+    level = np.where(present, 5, 0).astype(np.int8)
+    same = present & (na == nb)
+    level[same] = 1
+    # Distinct names are compared through the shared table of names, once per pair of names.
+    rows = np.flatnonzero(present & ~same)
+    names = a.names
+    x, y = na[rows], nb[rows]
+    length = names.length[x]
+    short = (length == names.length[y]) & (length <= NAME_WIDTH)
+    in_name = np.arange(NAME_WIDTH)[None, :] < np.minimum(length, NAME_WIDTH)[:, None]
+    same_char = names.codes[x] == names.codes[y]
     homophone = short & np.all(
-        same_char | _positions_agree(a.readings[li], b.readings[ri]) | ~in_name, axis=1
+        same_char | _positions_agree(names.readings[x], names.readings[y]) | ~in_name, axis=1
     )
     fuzzy = short & np.all(
-        same_char | _positions_agree(a.fuzzy_readings[li], b.fuzzy_readings[ri]) | ~in_name,
-        axis=1,
+        same_char | _positions_agree(names.fuzzy[x], names.fuzzy[y]) | ~in_name, axis=1
     )
+    # Longer names (minority names) only compare exactly; their tails are not in the arrays.
     one_char = short & (length >= 2) & ((~same_char & in_name).sum(axis=1) == 1)
-    level[one_char] = 4
-    level[fuzzy] = 3
-    level[homophone] = 2
-    level[a.name_hash[li] == b.name_hash[ri]] = 1
-    level[~present] = 0
+    sub = np.full(len(rows), 5, dtype=np.int8)
+    sub[one_char] = 4
+    sub[fuzzy] = 3
+    sub[homophone] = 2
+    level[rows] = sub
     return level
+
+
+def _digits(numbers: np.ndarray) -> np.ndarray:
+    """(n, 8) digits of YYYYMMDD integers."""
+    powers = 10 ** np.arange(7, -1, -1, dtype=np.int64)
+    return (numbers[:, None] // powers) % 10
 
 
 def compare_birth(a: Prepared, b: Prepared, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
     da, db = a.birth[li], b.birth[ri]
     present = (da != MISSING_DATE) & (db != MISSING_DATE)
-    level = np.zeros(len(li), dtype=np.int8)
-    ga, gb = a.birth_digits[li], b.birth_digits[ri]
+    same = present & (da == db)
+    level = np.where(present, 5, 0).astype(np.int8)
+    level[same] = 1
+    rows = np.flatnonzero(present & ~same)
+    ya, yb = a.birth_ymd[li[rows]], b.birth_ymd[ri[rows]]
+    ga, gb = _digits(ya), _digits(yb)
     typo = (ga != gb).sum(axis=1) == 1
-    # YYYYMMDD: month is bytes 4–5, day 6–7.
+    # YYYYMMDD: the month and the day swapped within the same year.
     swapped = (
-        np.all(ga[:, :4] == gb[:, :4], axis=1)
-        & np.all(ga[:, 4:6] == gb[:, 6:8], axis=1)
-        & np.all(ga[:, 6:8] == gb[:, 4:6], axis=1)
+        (ya // 10000 == yb // 10000) & (ya // 100 % 100 == yb % 100) & (ya % 100 == yb // 100 % 100)
     )
-    gap = np.abs(da.astype(np.int64) - db.astype(np.int64))
+    gap = np.abs(da[rows].astype(np.int64) - db[rows].astype(np.int64))
     lunar = (gap >= 15) & (gap <= 60)
-    level[present] = 5
-    level[present & lunar] = 4
-    level[present & swapped] = 3
-    level[present & typo] = 2
-    level[present & (da == db)] = 1
+    sub = np.full(len(rows), 5, dtype=np.int8)
+    sub[lunar] = 4
+    sub[swapped] = 3
+    sub[typo] = 2
+    level[rows] = sub
     return level
 
 
 def compare_equal(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    present = _both(left, right)
     level = np.where(left == right, 1, 2).astype(np.int8)
-    level[~present] = 0
+    level[~_both(left, right)] = 0
     return level
 
 
@@ -136,11 +158,10 @@ def compare_two_forms(
 ) -> np.ndarray:
     """exact on the full text, else agreement on the reduced form (village without township,
     employer without place and company words), else different."""
-    present = _both(full_l, full_r)
     level = np.full(len(full_l), 3, dtype=np.int8)
     level[_both(part_l, part_r) & (part_l == part_r)] = 2
     level[full_l == full_r] = 1
-    level[~present] = 0
+    level[~_both(full_l, full_r)] = 0
     return level
 
 

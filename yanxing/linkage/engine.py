@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from .compare import COMPARISONS, ID, NAME, compare_all
+from .compare import BIRTH, COMPARISONS, EMPLOYER, ID, NAME, PHONE, VILLAGE, compare_all
 from .model import (
     MIN_PAIRS_TO_LEARN,
     MIN_RECORDS_TO_LEARN,
@@ -20,8 +20,14 @@ from .model import (
     pair_weights,
     probability,
 )
-from .pinyin import reading_tables
-from .prepare import BLOCKING_KEYS, Prepared, blocking_keys, clean, name_codes, prepare, read_table
+from .prepare import (
+    BLOCKING_KEYS,
+    MISSING_DATE,
+    Prepared,
+    prepare_both,
+    prepare_one,
+    read_table,
+)
 from .reasons import reason_column
 from .types import FIELD_LABELS, MATCH, REVIEW, Conflict, DuplicateGroup, Link, LinkResult
 
@@ -34,7 +40,7 @@ RANDOM_PAIRS = 300_000
 @dataclass(frozen=True)
 class Thresholds:
     #: Probability at or above which the best candidate is a ``match``.
-    match: float = 0.99
+    match: float = 0.5
     #: Probability at or above which it is shown for ``review``.
     review: float = 0.2
     #: The runner-up is "close" when its weight is within this many bits of the best.
@@ -65,35 +71,87 @@ class Linkage:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
-def _tables(left: pl.DataFrame, right: pl.DataFrame) -> Any:
-    codes = np.concatenate([name_codes(left["name"]), name_codes(right["name"])])
-    return reading_tables(codes)
+ROW_BITS = 22  # rows per table side up to 4,194,304 when both tables are sorted together
+
+
+def key_pairs(
+    left_keys: np.ndarray, right_keys: np.ndarray, *, same_table: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """All (left row, right row) pairs with the same non-zero key, skipping keys shared by
+    more than MAX_BLOCK_PAIRS pairs.
+
+    One sort: each key's high bits and the row number are packed into one integer, so that
+    sorting the integers groups equal keys, left rows before right rows. (Two keys that agree
+    on their high 41 bits are taken as equal; such a pair is only compared, never trusted.)"""
+    n_left = len(left_keys)
+    width = n_left if same_table else n_left + len(right_keys)
+    if width >= 1 << ROW_BITS:
+        raise ValueError(f"too many records to link at once ({width:,})")
+    rows_l = np.flatnonzero(left_keys)
+    parts = [
+        ((left_keys[rows_l] >> np.uint64(ROW_BITS)) << np.uint64(ROW_BITS))
+        | rows_l.astype(np.uint64)
+    ]
+    if not same_table:
+        rows_r = np.flatnonzero(right_keys)
+        parts.append(
+            ((right_keys[rows_r] >> np.uint64(ROW_BITS)) << np.uint64(ROW_BITS))
+            | (rows_r + n_left).astype(np.uint64)
+        )
+    packed = np.sort(np.concatenate(parts))
+    mask = np.uint64((1 << ROW_BITS) - 1)
+    rows = (packed & mask).astype(np.int64)
+    keys = packed >> np.uint64(ROW_BITS)
+    if not len(keys):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    starts = np.concatenate([[0], np.flatnonzero(keys[1:] != keys[:-1]) + 1])
+    ends = np.concatenate([starts[1:], [len(keys)]])
+    if same_table:
+        n_l = n_r = ends - starts
+        start_r = starts
+    else:
+        # Left rows sort before right rows within a key: count them by a running sum.
+        is_left = np.concatenate([[0], np.cumsum(rows < n_left)])
+        n_l = is_left[ends] - is_left[starts]
+        n_r = ends - starts - n_l
+        start_r = starts + n_l
+    sizes = n_l * n_r
+    keep = (sizes > 0) & (sizes <= MAX_BLOCK_PAIRS)
+    if same_table:
+        keep &= n_l > 1
+    starts, start_r, n_l, n_r, sizes = (
+        starts[keep],
+        start_r[keep],
+        n_l[keep],
+        n_r[keep],
+        sizes[keep],
+    )
+    block = np.repeat(np.arange(len(sizes)), sizes)
+    offset = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    li = rows[starts[block] + offset // n_r[block]]
+    ri = rows[start_r[block] + offset % n_r[block]]
+    if same_table:
+        keep_pairs = li < ri
+        return li[keep_pairs], ri[keep_pairs]
+    return li, ri - n_left
 
 
 def candidate_pairs(
-    keys_left: pl.DataFrame, keys_right: pl.DataFrame, *, same_table: bool = False
+    left: Prepared, right: Prepared, *, same_table: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
-    found = []
-    for key in BLOCKING_KEYS:
-        a = keys_left.select("row", key).drop_nulls()
-        b = keys_right.select("row", key).drop_nulls()
-        sizes = (
-            a.group_by(key)
-            .len("n_left")
-            .join(b.group_by(key).len("n_right"), on=key)
-            .filter(pl.col("n_left") * pl.col("n_right") <= MAX_BLOCK_PAIRS)
-            .select(key)
-        )
-        joined = (
-            a.join(sizes, on=key)
-            .join(b, on=key, suffix="_r")
-            .select(pl.col("row").alias("li"), pl.col("row_r").alias("ri"))
-        )
-        if same_table:
-            joined = joined.filter(pl.col("li") < pl.col("ri"))
-        found.append(joined)
-    pairs = pl.concat(found).unique()
-    return pairs["li"].to_numpy(), pairs["ri"].to_numpy()
+    """Row pairs that share at least one blocking key, each pair once: a pair found by a key
+    is dropped when it also shares one of the keys looked at before."""
+    found_l, found_r = [], []
+    for k, key in enumerate(BLOCKING_KEYS):
+        li, ri = key_pairs(left.keys[key], right.keys[key], same_table=same_table)
+        new = np.ones(len(li), dtype=bool)
+        for earlier in BLOCKING_KEYS[:k]:
+            kl, kr = left.keys[earlier][li], right.keys[earlier][ri]
+            new &= ~((kl == kr) & (kl != 0))
+        found_l.append(li[new])
+        found_r.append(ri[new])
+    return np.concatenate(found_l), np.concatenate(found_r)
 
 
 def random_levels(a: Prepared, b: Prepared, size: int, seed: int = 20261122) -> np.ndarray:
@@ -110,60 +168,114 @@ def learn(a: Prepared, b: Prepared, levels: np.ndarray) -> Model:
     return fit(levels, estimate_u(random_levels(a, b, RANDOM_PAIRS)))
 
 
-def _name_counts(frame: pl.DataFrame) -> np.ndarray:
-    return frame.select(pl.len().over("name").alias("n"))["n"].to_numpy()
+def name_counts(table: Prepared) -> np.ndarray:
+    """Per row: how many rows of the table carry the same name."""
+    counts = np.bincount(np.maximum(table.name, 0), minlength=len(table.names.length))
+    return np.where(table.name >= 0, counts[np.maximum(table.name, 0)], 0)
 
 
-def score(left: pl.DataFrame, right: pl.DataFrame, *, same_table: bool = False) -> Scored:
-    left_clean, right_clean = clean(read_table(left)), clean(read_table(right))
-    tables = _tables(left_clean, right_clean)
-    a = prepare(left_clean, tables)
-    b = a if same_table else prepare(right_clean, tables)
-    keys_a = blocking_keys(left_clean, tables)
-    keys_b = keys_a if same_table else blocking_keys(right_clean, tables)
-    li, ri = candidate_pairs(keys_a, keys_b, same_table=same_table)
+def score(left: Any, right: Any) -> Scored:
+    a, b = prepare_both(left, right)
+    li, ri = candidate_pairs(a, b)
     levels = compare_all(a, b, li, ri)
     model = learn(a, b, levels)
-    name_count = _name_counts(left_clean)
-    frequency = name_count[li] / max(len(a), 1)
-    weight = pair_weights(model, levels, frequency)
-    return Scored(a, b, li, ri, levels, weight, model, name_count)
+    counts = name_counts(a)
+    weight = pair_weights(model, levels, counts[li] / max(len(a), 1))
+    return Scored(a, b, li, ri, levels, weight, model, counts)
 
 
 ID_COLUMN = COMPARISONS.index(ID)
 NAME_COLUMN = COMPARISONS.index(NAME)
+PHONE_COLUMN = COMPARISONS.index(PHONE)
+BIRTH_COLUMN = COMPARISONS.index(BIRTH)
+VILLAGE_COLUMN = COMPARISONS.index(VILLAGE)
+EMPLOYER_COLUMN = COMPARISONS.index(EMPLOYER)
 
 
 def may_match(levels: np.ndarray) -> np.ndarray:
     """Pairs a ``match`` decision is allowed for, whatever the weights say; the rest go to
     review. Two different valid ID numbers are different people; and without agreeing ID
     numbers, names must sound the same (王建国/王建军 of one village and birthday are twins,
-    not one person)."""
+    not one person) — unless the phone, or the birthday, village and employer all agree."""
     id_level, name_level = levels[:, ID_COLUMN], levels[:, NAME_COLUMN]
     id_agrees = (id_level == 1) | (id_level == 2)
     name_sounds_same = (name_level >= 1) & (name_level <= 3)
-    return (id_level != 4) & (id_agrees | name_sounds_same)
+    # One character typed wrongly, with the same phone number, or with the same birthday,
+    # village and employer: a typo, not a twin.
+    same_life = (
+        (levels[:, BIRTH_COLUMN] == 1)
+        & np.isin(levels[:, VILLAGE_COLUMN], (1, 2))
+        & np.isin(levels[:, EMPLOYER_COLUMN], (1, 2))
+    )
+    typo = (name_level == 4) & ((levels[:, PHONE_COLUMN] == 1) | same_life)
+    return (id_level != 4) & (id_agrees | name_sounds_same | typo)
+
+
+def _firsts(positions: np.ndarray, ri: np.ndarray) -> np.ndarray:
+    """Of positions sorted by right row, the first of each right row."""
+    if not len(positions):
+        return positions
+    r = ri[positions]
+    return positions[np.concatenate([[True], r[1:] != r[:-1]])]
+
+
+def assign(
+    ri: np.ndarray, li: np.ndarray, weight: np.ndarray, sure: np.ndarray, strong: np.ndarray
+) -> np.ndarray:
+    """Which candidate pairs remain possible once left records are claimed one to one.
+
+    Pairs are sorted by right row, best first. Each right record points at its best remaining
+    left record. A left record that a pair good enough for a ``match`` points at is taken by
+    the strongest such pair; a right record whose best is only a weaker pair to a taken left
+    record moves on to its next candidate (a namesake already accounted for is not a reason to
+    doubt). Pairs good enough for a match, or whose ID numbers agree, are never moved: the same
+    person may be entered twice on the right."""
+    alive = np.ones(len(ri), dtype=bool)
+    for _ in range(6):
+        chosen = _firsts(np.flatnonzero(alive), ri)
+        claims = chosen[sure[chosen]]
+        if not len(claims):
+            break
+        by_left = claims[np.lexsort((-weight[claims], li[claims]))]
+        winners = _firsts(by_left, li)
+        claimed_by = np.full(int(li.max()) + 1, -1, dtype=np.int64)
+        claimed_by[li[winners]] = ri[winners]
+        owner = claimed_by[li[chosen]]
+        losers = chosen[(owner >= 0) & (owner != ri[chosen]) & ~strong[chosen] & ~sure[chosen]]
+        if not len(losers):
+            break
+        alive[losers] = False
+    return alive
 
 
 def best_links(scored: Scored, thresholds: Thresholds) -> pl.DataFrame:
     """The best left row per right row, with a decision; rows below review are dropped."""
-    li, ri, weight = scored.li, scored.ri, scored.weight
-    order = np.lexsort((-weight, ri))
-    li, ri, weight = li[order], ri[order], weight[order]
+    order = np.lexsort((-scored.weight, scored.ri))
+    li, ri, weight = scored.li[order], scored.ri[order], scored.weight[order]
     levels = scored.levels[order]
-    first = np.ones(len(ri), dtype=bool)
-    first[1:] = ri[1:] != ri[:-1]
-    has_second = np.zeros(len(ri), dtype=bool)
-    has_second[:-1] = first[:-1] & ~first[1:]
-    second_weight = np.full(len(ri), -np.inf)
-    second_weight[:-1] = np.where(has_second[:-1], weight[1:], -np.inf)
-    keep = first
-    li, ri, weight, levels = li[keep], ri[keep], weight[keep], levels[keep]
-    second_weight = second_weight[keep]
+    sure = (probability(weight) >= thresholds.match) & may_match(levels)
+    strong = np.isin(levels[:, ID_COLUMN], (1, 2))
+    alive = assign(ri, li, weight, sure, strong)
+    positions = np.flatnonzero(alive)
+    best = _firsts(positions, ri)
+    # The runner-up: the next remaining candidate of the same right record.
+    following = np.searchsorted(positions, best) + 1
+    has_next = following < len(positions)
+    runner = np.where(has_next, positions[np.minimum(following, len(positions) - 1)], -1)
+    has_next &= (runner >= 0) & (ri[np.maximum(runner, 0)] == ri[best])
+    second_weight = np.where(has_next, weight[np.maximum(runner, 0)], -np.inf)
+    # A runner-up with the same ID number as the best is the same person listed twice.
+    same_person = has_next & (
+        (scored.left.id_hash[li[best]] == scored.left.id_hash[li[np.maximum(runner, 0)]])
+        & (scored.left.id_hash[li[best]] != 0)
+    )
+    li, ri, weight, levels = li[best], ri[best], weight[best], levels[best]
     score_ = probability(weight)
     second_score = probability(second_weight)
-    ambiguous = (second_score >= thresholds.review) & (
-        weight - second_weight < thresholds.ambiguity_bits
+    ambiguous = (
+        (second_score >= thresholds.review)
+        & (weight - second_weight < thresholds.ambiguity_bits)
+        & ~same_person
     )
     decision = np.where(
         (score_ >= thresholds.match) & ~ambiguous & may_match(levels),
@@ -173,6 +285,10 @@ def best_links(scored: Scored, thresholds: Thresholds) -> pl.DataFrame:
     wanted = decision != ""
     rows, right_rows = li[wanted], ri[wanted]
     left_frame, right_frame = scored.left.frame, scored.right.frame
+    names = scored.left.names.text
+    left_name = names.gather(np.maximum(scored.left.name[rows], 0))
+    right_name = names.gather(np.maximum(scored.right.name[right_rows], 0))
+    kept = levels[wanted]
     table = pl.DataFrame(
         {
             "left_row": rows,
@@ -182,14 +298,13 @@ def best_links(scored: Scored, thresholds: Thresholds) -> pl.DataFrame:
             "score": np.round(score_[wanted], 6),
             "weight": np.round(weight[wanted], 3),
             "decision": pl.Series(decision[wanted], dtype=pl.String),
-            "ambiguous": ambiguous[wanted],
-            "left_name": left_frame["name"].gather(rows),
-            "right_name": right_frame["name"].gather(right_rows),
-            "name_count": scored.name_count[rows],
+            "reasons": reason_column(
+                kept, ambiguous[wanted], scored.name_count[rows], left_name, right_name
+            ),
         }
-        | {c.field: levels[wanted, k] for k, c in enumerate(COMPARISONS)},
+        | {c.field: kept[:, k] for k, c in enumerate(COMPARISONS)},
     )
-    return table.with_columns(reasons=reason_column(table))
+    return table
 
 
 def run(left: Any, right: Any, *, thresholds: Thresholds | None = None) -> Linkage:
@@ -242,26 +357,23 @@ def _groups(
 
 
 def duplicates_in(
-    table: Any, *, side: str, thresholds: Thresholds | None = None, model: Model | None = None
+    table: Any, *, side: str, thresholds: Thresholds | None = None
 ) -> list[DuplicateGroup]:
-    """Groups of records in one table that are the same person (score at or above match)."""
+    """Groups of records in one table that are the same person (a ``match`` between them)."""
     thresholds = thresholds or Thresholds()
-    frame = clean(read_table(table))
-    if len(frame) < 2:
+    prepared = prepare_one(table)
+    if len(prepared) < 2:
         return []
-    tables = reading_tables(name_codes(frame["name"]))
-    prepared = prepare(frame, tables)
-    keys = blocking_keys(frame, tables)
-    li, ri = candidate_pairs(keys, keys, same_table=True)
+    li, ri = candidate_pairs(prepared, prepared, same_table=True)
     if not len(li):
         return []
     levels = compare_all(prepared, prepared, li, ri)
-    model = model or learn(prepared, prepared, levels)
-    counts = _name_counts(frame)
-    weight = pair_weights(model, levels, counts[li] / len(frame))
+    model = learn(prepared, prepared, levels)
+    counts = name_counts(prepared)
+    weight = pair_weights(model, levels, counts[li] / len(prepared))
     sure = (probability(weight) >= thresholds.match) & may_match(levels)
-    groups = _groups(len(frame), li[sure], ri[sure], probability(weight[sure]))
-    ids = frame["record_id"].to_list()
+    groups = _groups(len(prepared), li[sure], ri[sure], probability(weight[sure]))
+    ids = prepared.frame["record_id"].to_list()
     return sorted(
         (
             DuplicateGroup(
@@ -299,8 +411,8 @@ def _conflicts(linkage: Linkage) -> list[Conflict]:
     matched = linkage.links.filter(pl.col("decision") == MATCH)
     if matched.is_empty():
         return []
-    left = linkage.scored.left.frame
-    right = linkage.scored.right.frame
+    left = linkage.scored.left
+    right = linkage.scored.right
     left_rows = matched["left_row"].to_numpy()
     right_rows = matched["right_row"].to_numpy()
     found: list[Conflict] = []
@@ -314,9 +426,8 @@ def _conflicts(linkage: Linkage) -> list[Conflict]:
             differs = level == 3
         if not differs.any():
             continue
-        source = "birth_date" if field_name == "birth_date" else field_name
-        lv = read_values(left, source, left_rows[differs])
-        rv = read_values(right, source, right_rows[differs])
+        lv = read_values(left, field_name, left_rows[differs])
+        rv = read_values(right, field_name, right_rows[differs])
         for lid, rid, a, b in zip(
             matched["left_id"].to_numpy()[differs],
             matched["right_id"].to_numpy()[differs],
@@ -328,14 +439,19 @@ def _conflicts(linkage: Linkage) -> list[Conflict]:
     return found
 
 
-def read_values(frame: pl.DataFrame, field_name: str, rows: np.ndarray) -> list[str]:
-    column = {"birth_date": "birth", "home_village": "village"}.get(field_name, field_name)
-    series = frame[column][rows]
-    if column == "birth":
-        series = series.dt.strftime("%Y-%m-%d")
-    elif column == "sex":
-        series = series.replace_strict({1: "男", 2: "女"}, default=None, return_dtype=pl.String)
-    return [v or "" for v in series.cast(pl.String).to_list()]
+def read_values(table: Prepared, field_name: str, rows: np.ndarray) -> list[str]:
+    """The values as written; a birth date or sex read from the ID number where none was."""
+    written = table.frame[field_name].gather(rows).to_list()
+    if field_name == "birth_date":
+        days = table.birth[rows]
+        derived = [
+            "" if d == MISSING_DATE else str(np.datetime64(int(d), "D")) for d in days.tolist()
+        ]
+        return [w or d for w, d in zip(written, derived, strict=True)]
+    if field_name == "sex":
+        derived = [{1: "男", 2: "女"}.get(x, "") for x in table.sex[rows].tolist()]
+        return [w or d for w, d in zip(written, derived, strict=True)]
+    return [w or "" for w in written]
 
 
 def link(

@@ -58,6 +58,8 @@ class Model:
     #: Share of same-person pairs among candidate pairs (the prior for a candidate).
     prior: float
     iterations: int
+    #: u from random pairs (for the name-frequency adjustment); None: use ``u``.
+    u_random: list[np.ndarray] | None = None
 
     def level_weights(self) -> list[np.ndarray]:
         """log2(m/u) per comparison and level (0 for the missing level)."""
@@ -95,32 +97,59 @@ def estimate_u(levels_random: np.ndarray) -> list[np.ndarray]:
     return [np.maximum(x, FLOOR) for x in u]
 
 
+def encode(levels: np.ndarray) -> np.ndarray:
+    """One integer per comparison pattern (levels are below 8: three bits each)."""
+    code = np.zeros(len(levels), dtype=np.int64)
+    for k in range(levels.shape[1]):
+        code |= levels[:, k].astype(np.int64) << (3 * k)
+    return code
+
+
+def decode(codes: np.ndarray, width: int) -> np.ndarray:
+    return np.stack([(codes >> (3 * k)) & 7 for k in range(width)], axis=1).astype(np.int8)
+
+
 def fit(
-    levels: np.ndarray, u: list[np.ndarray], *, max_iterations: int = 40, tolerance: float = 1e-6
+    levels: np.ndarray,
+    u_random: list[np.ndarray],
+    *,
+    max_iterations: int = 60,
+    tolerance: float = 1e-5,
 ) -> Model:
-    """EM for m and the prior over the distinct comparison patterns of the candidate pairs."""
-    patterns, counts = np.unique(levels, axis=0, return_counts=True)
+    """EM for m, u and the share of matches over the distinct patterns of candidate pairs.
+
+    u is learned among the candidates too: the people a candidate pair wrongly brings together
+    (namesakes of one village, one surname and birthday) agree far more often than random
+    pairs, and they are the pairs a decision has to tell apart. ``u_random`` (from random
+    pairs) is kept for the name-frequency adjustment."""
+    codes, counts = np.unique(encode(levels), return_counts=True)
+    patterns = decode(codes, levels.shape[1])
     counts = counts.astype(float)
     m = [np.array(DEFAULT_M[c.field], dtype=float) for c in COMPARISONS]
+    u = level_shares(patterns, counts)
     prior = 0.3
-    log_u = sum(np.log(u[k][patterns[:, k]]) * (patterns[:, k] > 0) for k in range(len(u)))
     iterations = 0
     for iterations in range(1, max_iterations + 1):  # noqa: B007
         log_m = sum(
             np.log(np.maximum(m[k][patterns[:, k]], FLOOR)) * (patterns[:, k] > 0)
             for k in range(len(m))
         )
+        log_u = sum(
+            np.log(np.maximum(u[k][patterns[:, k]], FLOOR)) * (patterns[:, k] > 0)
+            for k in range(len(u))
+        )
         odds = np.log(prior) - np.log1p(-prior) + log_m - log_u
         posterior = 1.0 / (1.0 + np.exp(-np.clip(odds, -700, 700)))
-        weight = posterior * counts
-        new_m = level_shares(patterns, weight)
-        new_prior = float(weight.sum() / counts.sum())
-        change = max(float(np.abs(a - b).max()) for a, b in zip(new_m, m, strict=True))
+        new_m = level_shares(patterns, posterior * counts)
+        new_u = level_shares(patterns, (1 - posterior) * counts)
+        new_prior = float((posterior * counts).sum() / counts.sum())
+        change = max(float(np.abs(x - y).max()) for x, y in zip(new_m + new_u, m + u, strict=True))
         m = [np.maximum(x, FLOOR) for x in new_m]
+        u = [np.maximum(x, FLOOR) for x in new_u]
         prior = min(max(new_prior, 1e-6), 1 - 1e-6)
         if change < tolerance:
             break
-    return Model(m=m, u=u, prior=prior, iterations=iterations)
+    return Model(m=m, u=u, prior=prior, iterations=iterations, u_random=u_random)
 
 
 def pair_weights(
@@ -138,7 +167,7 @@ def pair_weights(
         total += w[levels[:, k]]
     exact_name = levels[:, NAME_COLUMN] == 1
     if exact_name.any():
-        u_exact = model.u[NAME_COLUMN][1]
+        u_exact = (model.u_random or model.u)[NAME_COLUMN][1]
         # Only ever less: a name rarer than average is not better evidence than the model says.
         u_name = np.maximum(name_frequency[exact_name], u_exact)
         total[exact_name] += np.log2(u_exact / u_name)

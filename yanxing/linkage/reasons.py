@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+import numpy as np
 import polars as pl
 
-from .compare import COMPARISONS
+from .compare import COMPARISONS, NAME
+from .model import decode, encode
 
 #: Phrase per comparison and level; ``{l}`` and ``{r}`` are the two values where shown.
 PHRASES: dict[str, dict[int, str]] = {
@@ -43,43 +43,55 @@ COMMON_NAME = "同名者较多（{n} 人），姓名一致的证据已降低"
 COMMON_NAME_COUNT = 3
 
 
-def _phrase(field: str, level: pl.Expr) -> pl.Expr:
-    expr: Any = None
-    for value, text in PHRASES[field].items():
-        if "{l}" in text:
-            before, _, rest = text.replace("{r}", "\0").partition("{l}")
-            mid, _, tail = rest.partition("\0")
-            piece = pl.concat_str(
-                [
-                    pl.lit(before),
-                    pl.col("left_name"),
-                    pl.lit(mid),
-                    pl.col("right_name"),
-                    pl.lit(tail),
-                ]
-            )
-        else:
-            piece = pl.lit(text)
-        expr = (pl.when if expr is None else expr.when)(level == value).then(piece)
-    return expr.otherwise(None)
+def template(levels: tuple[int, ...], *, common_name: bool, ambiguous: bool) -> str:
+    """The reasons for one comparison pattern; {l}/{r} stand for the two names, {n} for how
+    many left records share the name."""
+    parts = []
+    for comparison, level in zip(COMPARISONS, levels, strict=True):
+        phrase = PHRASES[comparison.field].get(level)
+        if phrase:
+            parts.append(phrase)
+        elif comparison.field == "id_number" and level == 0:
+            parts.append(MISSING_ID)
+    if common_name and levels[COMPARISONS.index(NAME)] == 1:
+        parts.append(COMMON_NAME)
+    if ambiguous:
+        parts.append(AMBIGUOUS)
+    return "；".join(parts)
 
 
-def reason_column(frame: pl.DataFrame) -> pl.Series:
-    """``frame`` holds one column per comparison (its level), left_name, right_name,
-    name_count (how many left records share the left name) and ambiguous (bool)."""
-    parts: list[pl.Expr] = []
-    for comparison in COMPARISONS:
-        level = pl.col(comparison.field)
-        parts.append(_phrase(comparison.field, level))
-        if comparison.field == "id_number":
-            parts.append(pl.when(level == 0).then(pl.lit(MISSING_ID)).otherwise(None))
-    head, _, tail = COMMON_NAME.partition("{n}")
-    parts.append(
-        pl.when((pl.col("name") == 1) & (pl.col("name_count") >= COMMON_NAME_COUNT))
-        .then(pl.concat_str([pl.lit(head), pl.col("name_count").cast(pl.String), pl.lit(tail)]))
-        .otherwise(None)
+def reason_column(
+    levels: np.ndarray,
+    ambiguous: np.ndarray,
+    name_count: np.ndarray,
+    left_name: pl.Series,
+    right_name: pl.Series,
+) -> pl.Series:
+    """Reasons per pair: one template per distinct pattern, then names filled in where the
+    names differ (a small share of pairs)."""
+    common = name_count >= COMMON_NAME_COUNT
+    code = encode(levels) | (ambiguous.astype(np.int64) << 40) | (common.astype(np.int64) << 41)
+    distinct, inverse = np.unique(code, return_inverse=True)
+    patterns = decode(distinct, levels.shape[1])
+    texts = pl.Series(
+        [
+            template(tuple(row), common_name=bool(c >> 41 & 1), ambiguous=bool(c >> 40 & 1))
+            for row, c in zip(patterns.tolist(), distinct.tolist(), strict=True)
+        ],
+        dtype=pl.String,
     )
-    parts.append(pl.when(pl.col("ambiguous")).then(pl.lit(AMBIGUOUS)).otherwise(None))
-    return frame.select(
-        pl.concat_str(parts, separator="；", ignore_nulls=True).alias("reasons")
-    ).to_series()
+    reasons = texts.gather(inverse.ravel())
+    filled = pl.DataFrame(
+        {"r": reasons, "l": left_name, "rn": right_name, "n": name_count.astype(np.int64)}
+    )
+    needs = reasons.str.contains("{", literal=True)
+    rows = needs.arg_true()
+    if rows.is_empty():
+        return reasons
+    part = filled[rows].select(
+        pl.col("r")
+        .str.replace("{l}", pl.col("l"), literal=True)
+        .str.replace("{r}", pl.col("rn"), literal=True)
+        .str.replace("{n}", pl.col("n").cast(pl.String), literal=True)
+    )
+    return reasons.scatter(rows, part.to_series())

@@ -13,8 +13,8 @@ from yanxing.linkage.compare import (
     compare_name,
     compare_two_forms,
 )
-from yanxing.linkage.pinyin import fuzzy, general_readings, reading_tables, surname_readings
-from yanxing.linkage.prepare import Prepared, clean, name_codes, prepare, read_table
+from yanxing.linkage.pinyin import fuzzy, general_readings, surname_readings
+from yanxing.linkage.prepare import Prepared, id_numbers, prepare_both, prepare_one, read_table
 
 # Synthetic ID numbers with valid check characters (region 140822 万荣县).
 ID_A = "140822199003150711"
@@ -24,11 +24,9 @@ ID_A_SWAPPED = "140822199003510711"  # "15" → "51"
 
 
 def pair(left: dict[str, str], right: dict[str, str]) -> tuple[Prepared, Prepared]:
-    frames = [
-        clean(read_table([{"record_id": "x", "name": "某某"} | row])) for row in (left, right)
-    ]
-    tables = reading_tables(np.concatenate([name_codes(f["name"]) for f in frames]))
-    return prepare(frames[0], tables), prepare(frames[1], tables)
+    return prepare_both(
+        [{"record_id": "1", "name": "某某"} | left], [{"record_id": "2", "name": "某某"} | right]
+    )
 
 
 ONE = np.array([0])
@@ -40,15 +38,10 @@ def level(compare, left: dict[str, str], right: dict[str, str]) -> int:
 
 
 def test_check_characters_of_the_fixtures() -> None:
-    frame = clean(
-        read_table(
-            [
-                {"record_id": str(i), "name": "甲", "id_number": n}
-                for i, n in enumerate([ID_A, ID_B, ID_A_ONE_DIGIT, ID_A_SWAPPED])
-            ]
-        )
-    )
-    assert frame["id_valid"].to_list() == [True, True, False, False]
+    numbers = pl.Series([ID_A, ID_B, ID_A_ONE_DIGIT, ID_A_SWAPPED, None, "14082219900315071X"])
+    _, present, valid = id_numbers(numbers)
+    assert present.tolist() == [True, True, True, True, False, True]
+    assert valid.tolist() == [True, True, False, False, False, False]
 
 
 @pytest.mark.parametrize(
@@ -70,9 +63,11 @@ def test_id_levels(left: str, right: str, expected: int) -> None:
 
 
 def test_fifteen_digit_id_becomes_eighteen() -> None:
-    frame = clean(read_table([{"record_id": "1", "name": "甲", "id_number": "140822900315071"}]))
-    assert frame["id_number"].to_list() == ["140822199003150711"]
-    assert frame["id_valid"].to_list() == [True]
+    digits, _present, valid = id_numbers(
+        pl.Series(["140822900315071", "１４０８２２１９９００３１５０７１１"])
+    )
+    assert [bytes(row).decode() for row in digits] == [ID_A, ID_A]
+    assert valid.tolist() == [True, True]
 
 
 @pytest.mark.parametrize(
@@ -182,15 +177,14 @@ def test_employer_levels(left: str, right: str, expected: int) -> None:
 
 
 def test_city_names_compare_without_province_and_suffix() -> None:
-    frame = clean(
-        read_table(
-            [
-                {"record_id": "1", "name": "甲", "city": c}
-                for c in ["广东省东莞市", "东莞", "东莞市"]
-            ]
-        )
+    table = prepare_one(
+        [
+            {"record_id": str(i), "name": "甲", "city": c}
+            for i, c in enumerate(["广东省东莞市", "东莞", "东莞市", "深圳市"])
+        ]
     )
-    assert frame["city"].to_list() == ["东莞", "东莞", "东莞"]
+    assert len(set(table.city[:3].tolist())) == 1
+    assert table.city[3] != table.city[0]
 
 
 def test_read_table_from_dataframe_fills_missing_columns() -> None:
