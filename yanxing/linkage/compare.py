@@ -117,10 +117,15 @@ def compare_name(a: Prepared, b: Prepared, li: np.ndarray, ri: np.ndarray) -> np
     return level
 
 
-def _digits(numbers: np.ndarray) -> np.ndarray:
-    """(n, 8) digits of YYYYMMDD integers."""
-    powers = 10 ** np.arange(7, -1, -1, dtype=np.int64)
-    return (numbers[:, None] // powers) % 10
+def _digits_differing(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """How many of the eight digits of two YYYYMMDD integers differ."""
+    x, y = x.astype(np.int64), y.astype(np.int64)
+    count = np.zeros(len(x), dtype=np.int8)
+    for _ in range(8):
+        count += (x % 10) != (y % 10)
+        x //= 10
+        y //= 10
+    return count
 
 
 def compare_birth(a: Prepared, b: Prepared, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
@@ -131,8 +136,7 @@ def compare_birth(a: Prepared, b: Prepared, li: np.ndarray, ri: np.ndarray) -> n
     level[same] = 1
     rows = np.flatnonzero(present & ~same)
     ya, yb = a.birth_ymd[li[rows]], b.birth_ymd[ri[rows]]
-    ga, gb = _digits(ya), _digits(yb)
-    typo = (ga != gb).sum(axis=1) == 1
+    typo = _digits_differing(ya, yb) == 1
     # YYYYMMDD: the month and the day swapped within the same year.
     swapped = (
         (ya // 10000 == yb // 10000) & (ya // 100 % 100 == yb % 100) & (ya % 100 == yb // 100 % 100)

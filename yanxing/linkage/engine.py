@@ -15,7 +15,6 @@ from .model import (
     MIN_RECORDS_TO_LEARN,
     Model,
     default_model,
-    estimate_u,
     fit,
     pair_weights,
     probability,
@@ -34,7 +33,6 @@ from .types import FIELD_LABELS, MATCH, REVIEW, Conflict, DuplicateGroup, Link, 
 #: A key value shared by more pairs than this is too common to say anything (a company
 #: switchboard number, a very common name on a common birthday) and is not used for candidates.
 MAX_BLOCK_PAIRS = 400
-RANDOM_PAIRS = 300_000
 
 
 @dataclass(frozen=True)
@@ -141,31 +139,43 @@ def candidate_pairs(
     left: Prepared, right: Prepared, *, same_table: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """Row pairs that share at least one blocking key, each pair once: a pair found by a key
-    is dropped when it also shares one of the keys looked at before."""
+    is dropped when it also shares one of the keys looked at before.
+
+    A right record whose valid ID number is found on the left is settled by it: the other
+    keys are not looked up for it (most records of a county's lists are), which keeps the
+    sorts to the records that need them."""
     found_l, found_r = [], []
+    settled = np.zeros(len(right), dtype=bool)
     for k, key in enumerate(BLOCKING_KEYS):
-        li, ri = key_pairs(left.keys[key], right.keys[key], same_table=same_table)
+        right_keys = right.keys[key]
+        if k and not same_table:
+            right_keys = np.where(settled, np.uint64(0), right_keys)
+        li, ri = key_pairs(left.keys[key], right_keys, same_table=same_table)
         new = np.ones(len(li), dtype=bool)
         for earlier in BLOCKING_KEYS[:k]:
             kl, kr = left.keys[earlier][li], right.keys[earlier][ri]
             new &= ~((kl == kr) & (kl != 0))
         found_l.append(li[new])
         found_r.append(ri[new])
+        if key == "id" and not same_table:
+            settled[ri[left.id_valid[li] & right.id_valid[ri]]] = True
     return np.concatenate(found_l), np.concatenate(found_r)
-
-
-def random_levels(a: Prepared, b: Prepared, size: int, seed: int = 20261122) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    li = rng.integers(0, len(a), size=size)
-    ri = rng.integers(0, len(b), size=size)
-    return compare_all(a, b, li, ri)
 
 
 def learn(a: Prepared, b: Prepared, levels: np.ndarray) -> Model:
     """EM on the candidate pairs when there are enough of them, else the default model."""
     if len(levels) < MIN_PAIRS_TO_LEARN or min(len(a), len(b)) < MIN_RECORDS_TO_LEARN:
         return default_model()
-    return fit(levels, estimate_u(random_levels(a, b, RANDOM_PAIRS)))
+    return fit(levels, name_agreement(a, b))
+
+
+def name_agreement(a: Prepared, b: Prepared) -> float:
+    """The chance that two records drawn at random, one from each table, have the same name:
+    the sum over names of (share on the left × share on the right)."""
+    size = len(a.names.length)
+    left = np.bincount(a.name[a.name >= 0], minlength=size).astype(float)
+    right = np.bincount(b.name[b.name >= 0], minlength=size).astype(float)
+    return float((left @ right) / max(len(a) * len(b), 1))
 
 
 def name_counts(table: Prepared) -> np.ndarray:
@@ -236,9 +246,13 @@ def assign(
         claims = chosen[sure[chosen]]
         if not len(claims):
             break
-        by_left = claims[np.lexsort((-weight[claims], li[claims]))]
-        winners = _firsts(by_left, li)
         claimed_by = np.full(int(li.max()) + 1, -1, dtype=np.int64)
+        claimed_by[li[claims]] = ri[claims]
+        # Only left records claimed more than once need sorting out (the strongest wins).
+        contested = np.bincount(li[claims], minlength=len(claimed_by))[li[claims]] > 1
+        several = claims[contested]
+        by_left = several[np.lexsort((-weight[several], li[several]))]
+        winners = _firsts(by_left, li)
         claimed_by[li[winners]] = ri[winners]
         owner = claimed_by[li[chosen]]
         losers = chosen[(owner >= 0) & (owner != ri[chosen]) & ~strong[chosen] & ~sure[chosen]]

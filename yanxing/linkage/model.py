@@ -1,9 +1,8 @@
 """Fellegi–Sunter weights learned from the data, without labels.
 
 For each comparison and level: m = P(level | same person), u = P(level | different people).
-u comes from random pairs of records (almost all different people); m and the share of matches
-among candidate pairs come from expectation–maximisation over the candidate pairs, which the
-blocking keys make rich in matches. A pair's weight is log2 of the prior odds plus the sum of
+m, u and the share of matches among candidate pairs come from expectation–maximisation over the
+candidate pairs, which the blocking keys make rich in matches. A pair's weight is log2 of the prior odds plus the sum of
 log2(m/u) over the fields present; its score is the posterior probability.
 
 Frequent names count for less: an exact name agreement is weighed against how often that name
@@ -58,8 +57,8 @@ class Model:
     #: Share of same-person pairs among candidate pairs (the prior for a candidate).
     prior: float
     iterations: int
-    #: u from random pairs (for the name-frequency adjustment); None: use ``u``.
-    u_random: list[np.ndarray] | None = None
+    #: Chance that two random records share a name (for the name-frequency adjustment).
+    name_agreement: float | None = None
 
     def level_weights(self) -> list[np.ndarray]:
         """log2(m/u) per comparison and level (0 for the missing level)."""
@@ -92,11 +91,6 @@ def level_shares(levels: np.ndarray, counts: np.ndarray | None = None) -> list[n
     return shares
 
 
-def estimate_u(levels_random: np.ndarray) -> list[np.ndarray]:
-    u = level_shares(levels_random)
-    return [np.maximum(x, FLOOR) for x in u]
-
-
 def encode(levels: np.ndarray) -> np.ndarray:
     """One integer per comparison pattern (levels are below 8: three bits each)."""
     code = np.zeros(len(levels), dtype=np.int64)
@@ -111,7 +105,7 @@ def decode(codes: np.ndarray, width: int) -> np.ndarray:
 
 def fit(
     levels: np.ndarray,
-    u_random: list[np.ndarray],
+    name_agreement: float | None = None,
     *,
     max_iterations: int = 60,
     tolerance: float = 1e-5,
@@ -120,7 +114,7 @@ def fit(
 
     u is learned among the candidates too: the people a candidate pair wrongly brings together
     (namesakes of one village, one surname and birthday) agree far more often than random
-    pairs, and they are the pairs a decision has to tell apart. ``u_random`` (from random
+    pairs, and they are the pairs a decision has to tell apart. ``name_agreement`` (of random
     pairs) is kept for the name-frequency adjustment."""
     codes, counts = np.unique(encode(levels), return_counts=True)
     patterns = decode(codes, levels.shape[1])
@@ -149,7 +143,7 @@ def fit(
         prior = min(max(new_prior, 1e-6), 1 - 1e-6)
         if change < tolerance:
             break
-    return Model(m=m, u=u, prior=prior, iterations=iterations, u_random=u_random)
+    return Model(m=m, u=u, prior=prior, iterations=iterations, name_agreement=name_agreement)
 
 
 def pair_weights(
@@ -167,7 +161,7 @@ def pair_weights(
         total += w[levels[:, k]]
     exact_name = levels[:, NAME_COLUMN] == 1
     if exact_name.any():
-        u_exact = (model.u_random or model.u)[NAME_COLUMN][1]
+        u_exact = model.name_agreement or model.u[NAME_COLUMN][1]
         # Only ever less: a name rarer than average is not better evidence than the model says.
         u_name = np.maximum(name_frequency[exact_name], u_exact)
         total[exact_name] += np.log2(u_exact / u_name)

@@ -76,16 +76,21 @@ def hashes(series: pl.Series) -> np.ndarray:
 
 def distinct(series: pl.Series) -> tuple[pl.Series, np.ndarray]:
     """The distinct values and, per row, the position of its value among them (-1: missing)."""
-    values = series.drop_nulls().unique()
-    if values.is_empty():
-        return values, np.full(len(series), -1, dtype=np.int64)
-    value_hashes = values.hash(seed=_SEED).to_numpy()
-    order = np.argsort(value_hashes)
-    sorted_hashes = value_hashes[order]
-    position = np.searchsorted(sorted_hashes, series.hash(seed=_SEED).to_numpy())
-    index = order[np.minimum(position, len(order) - 1)].astype(np.int64)
-    index[series.is_null().to_numpy()] = -1
-    return values, index
+    row_hashes = pl.Series(hashes(series))
+    # Dense ranks of the hashes number the distinct values (rank 1 is "missing" when any is).
+    rank = row_hashes.rank("dense").to_numpy().astype(np.int64) - 1
+    missing = series.is_null().to_numpy()
+    if missing.any():
+        rank -= 1
+        rank[missing] = -1
+    count = int(rank.max()) + 1 if len(rank) else 0
+    if count <= 0:
+        return series.clear(), np.full(len(series), -1, dtype=np.int64)
+    # Any row of each value will do to read the value from: the last one written wins.
+    representative = np.zeros(count, dtype=np.int64)
+    present = rank >= 0
+    representative[rank[present]] = np.flatnonzero(present)
+    return series.gather(representative), rank
 
 
 def spread(
