@@ -101,12 +101,14 @@ def compare_name(a: Prepared, b: Prepared, li: np.ndarray, ri: np.ndarray) -> np
     short = (length == names.length[y]) & (length <= NAME_WIDTH)
     in_name = np.arange(NAME_WIDTH)[None, :] < np.minimum(length, NAME_WIDTH)[:, None]
     same_char = names.codes[x] == names.codes[y]
+    # Readings of just the names met here, looked up by their place among them.
+    needed, where = np.unique(np.concatenate([x, y]), return_inverse=True)
+    wx, wy = where[: len(x)], where[len(x) :]
+    exact, folded = names.readings(needed, folded=False), names.readings(needed, folded=True)
     homophone = short & np.all(
-        same_char | _positions_agree(names.readings[x], names.readings[y]) | ~in_name, axis=1
+        same_char | _positions_agree(exact[wx], exact[wy]) | ~in_name, axis=1
     )
-    fuzzy = short & np.all(
-        same_char | _positions_agree(names.fuzzy[x], names.fuzzy[y]) | ~in_name, axis=1
-    )
+    fuzzy = short & np.all(same_char | _positions_agree(folded[wx], folded[wy]) | ~in_name, axis=1)
     # Longer names (minority names) only compare exactly; their tails are not in the arrays.
     one_char = short & (length >= 2) & ((~same_char & in_name).sum(axis=1) == 1)
     sub = np.full(len(rows), 5, dtype=np.int8)

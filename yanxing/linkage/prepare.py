@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from .pinyin import NAME_WIDTH, name_readings, reading_tables
+from .pinyin import NAME_WIDTH, ReadingTables, name_readings, reading_tables
 from .types import COLUMNS
 
 _ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
@@ -330,10 +330,14 @@ class Names:
     text: pl.Series
     codes: np.ndarray  # (k, NAME_WIDTH) code points, 0 past the end
     length: np.ndarray
-    readings: np.ndarray  # (k, NAME_WIDTH, MAX_READINGS)
-    fuzzy: np.ndarray
+    tables: ReadingTables
     sound: np.ndarray  # uint64 hash of the name as it sounds (fuzzy readings)
     surname: np.ndarray  # code point of the first character
+
+    def readings(self, ids: np.ndarray, *, folded: bool) -> np.ndarray:
+        """(len(ids), NAME_WIDTH, MAX_READINGS) readings of those names (worked out only for
+        the names a comparison needs)."""
+        return name_readings(self.codes[ids], self.tables, folded=folded)
 
 
 def names_table(values: pl.Series) -> Names:
@@ -348,8 +352,7 @@ def names_table(values: pl.Series) -> Names:
         text=values,
         codes=codes,
         length=values.str.len_chars().to_numpy(),
-        readings=name_readings(codes, tables, folded=False),
-        fuzzy=name_readings(codes, tables, folded=True),
+        tables=tables,
         sound=hashes(sound),
         surname=codes[:, 0].astype(np.uint64),
     )
