@@ -291,11 +291,13 @@ def best_links(scored: Scored, thresholds: Thresholds) -> pl.DataFrame:
         & (weight - second_weight < thresholds.ambiguity_bits)
         & ~same_person
     )
+    allowed = may_match(levels)
     decision = np.where(
-        (score_ >= thresholds.match) & ~ambiguous & may_match(levels),
+        (score_ >= thresholds.match) & ~ambiguous & allowed,
         MATCH,
         np.where(score_ >= thresholds.review, REVIEW, ""),
     )
+    held = (score_ >= thresholds.match) & ~allowed
     wanted = decision != ""
     rows, right_rows = li[wanted], ri[wanted]
     left_frame, right_frame = scored.left.frame, scored.right.frame
@@ -313,7 +315,12 @@ def best_links(scored: Scored, thresholds: Thresholds) -> pl.DataFrame:
             "weight": np.round(weight[wanted], 3),
             "decision": pl.Series(decision[wanted], dtype=pl.String),
             "reasons": reason_column(
-                kept, ambiguous[wanted], scored.name_count[rows], left_name, right_name
+                kept,
+                ambiguous[wanted],
+                held[wanted],
+                scored.name_count[rows],
+                left_name,
+                right_name,
             ),
         }
         | {c.field: kept[:, k] for k, c in enumerate(COMPARISONS)},

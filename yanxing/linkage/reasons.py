@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from .compare import COMPARISONS, NAME
+from .compare import COMPARISONS, ID, NAME
 from .model import decode, encode
 
 #: Phrase per comparison and level; ``{l}`` and ``{r}`` are the two values where shown.
@@ -38,12 +38,16 @@ PHRASES: dict[str, dict[int, str]] = {
 }
 MISSING_ID = "一方未填身份证号"
 AMBIGUOUS = "另有一条记录得分相近，请人工核对"
+HELD_ID = "两个有效身份证号不同，应是不同的人"
+HELD_NAME = "姓名读音不同，又无身份证号印证，请人工核对"
 COMMON_NAME = "同名者较多（{n} 人），姓名一致的证据已降低"
 #: Names held by at least this many left records get the COMMON_NAME note.
 COMMON_NAME_COUNT = 3
 
 
-def template(levels: tuple[int, ...], *, common_name: bool, ambiguous: bool) -> str:
+def template(
+    levels: tuple[int, ...], *, common_name: bool, ambiguous: bool, held: bool = False
+) -> str:
     """The reasons for one comparison pattern; {l}/{r} stand for the two names, {n} for how
     many left records share the name."""
     parts = []
@@ -57,12 +61,16 @@ def template(levels: tuple[int, ...], *, common_name: bool, ambiguous: bool) -> 
         parts.append(COMMON_NAME)
     if ambiguous:
         parts.append(AMBIGUOUS)
+    if held:
+        # A score high enough for a match that a rule sends to review instead.
+        parts.append(HELD_ID if levels[COMPARISONS.index(ID)] == 4 else HELD_NAME)
     return "；".join(parts)
 
 
 def reason_column(
     levels: np.ndarray,
     ambiguous: np.ndarray,
+    held: np.ndarray,
     name_count: np.ndarray,
     left_name: pl.Series,
     right_name: pl.Series,
@@ -70,12 +78,22 @@ def reason_column(
     """Reasons per pair: one template per distinct pattern, then names filled in where the
     names differ (a small share of pairs)."""
     common = name_count >= COMMON_NAME_COUNT
-    code = encode(levels) | (ambiguous.astype(np.int64) << 40) | (common.astype(np.int64) << 41)
+    code = (
+        encode(levels)
+        | (ambiguous.astype(np.int64) << 40)
+        | (common.astype(np.int64) << 41)
+        | (held.astype(np.int64) << 42)
+    )
     distinct, inverse = np.unique(code, return_inverse=True)
     patterns = decode(distinct, levels.shape[1])
     texts = pl.Series(
         [
-            template(tuple(row), common_name=bool(c >> 41 & 1), ambiguous=bool(c >> 40 & 1))
+            template(
+                tuple(row),
+                common_name=bool(c >> 41 & 1),
+                ambiguous=bool(c >> 40 & 1),
+                held=bool(c >> 42 & 1),
+            )
             for row, c in zip(patterns.tolist(), distinct.tolist(), strict=True)
         ],
         dtype=pl.String,

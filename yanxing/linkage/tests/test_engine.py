@@ -153,8 +153,9 @@ def test_mistyped_id_and_name_still_match() -> None:
 
 def test_twins_of_one_village_are_not_merged_without_an_id() -> None:
     host = [row("R6", "王建军", home_village="解店镇西村", birth_date="1985-07-02", sex="男")]
-    result = link(HOME, host)
-    assert [item.decision for item in result.links] in ([], [REVIEW])
+    (item,) = link(HOME, host).links
+    assert (item.left_id, item.decision) == ("L3", REVIEW)
+    assert item.reasons[-1] == "姓名读音不同，又无身份证号印证，请人工核对"
 
 
 def test_no_candidate_no_link() -> None:
