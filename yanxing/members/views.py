@@ -189,7 +189,10 @@ class MemberActionView(PostActionView):
 
 
 class MemberExportView(StaffRequiredMixin, View):
-    """CSV export of the filtered list; masked unless the actor may reveal and asks for it."""
+    """CSV or .xlsx export of the filtered list; masked unless the actor may reveal and asks
+    for it."""
+
+    format = "csv"
 
     def get(self, request: HttpRequest) -> HttpResponse:
         if not can(request.user, Action.MEMBERS_EXPORT):
@@ -200,9 +203,8 @@ class MemberExportView(StaffRequiredMixin, View):
         filterset = MemberFilter(request.GET or None, queryset=queryset, request=request)
         rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
         plain = request.GET.get("plain") == "1"
-        return exports.members_csv(
-            actor=request.user, queryset=rows, plain=plain, ip=client_ip(request)
-        )
+        export = exports.members_xlsx if self.format == "xlsx" else exports.members_csv
+        return export(actor=request.user, queryset=rows, plain=plain, ip=client_ip(request))
 
 
 def member_autocomplete(request: HttpRequest) -> JsonResponse:
