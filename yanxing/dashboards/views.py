@@ -1,6 +1,8 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from yanxing.reconciliation.selectors import overdue_for
+
 from .selectors import overview
 
 
@@ -9,4 +11,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:login")
     if request.user.kind != "staff":
         return redirect("accounts:member_home")
-    return render(request, "dashboards/home.html", {"o": overview(request.user)})
+    return render(
+        request,
+        "dashboards/home.html",
+        {"o": overview(request.user), "overdue": overdue_for(request.user)},
+    )

@@ -16,6 +16,7 @@ from yanxing.members import services as member_services
 from yanxing.members.choices import Category, Industry, MobilityStatus, Wish
 from yanxing.orgs import services as org_services
 from yanxing.orgs.models import Organization, OrgKind
+from yanxing.reconciliation.demo import build_demo
 from yanxing.regions.models import Division
 
 from ...synthetic import EMPLOYERS, synthetic_id, synthetic_name, synthetic_phone
@@ -164,6 +165,8 @@ class Command(BaseCommand):
         self.members(
             rng, admin, villages, hosts, member_count, village_secretary_org, beijing_branch
         )
+        # Lists sent by two host branches and this quarter's reconciliation against them.
+        build_demo(actor=admin, county=county, hosts=[beijing_branch, hosts["6101"][0]])
         self.other_county(rng)
 
     def members(
