@@ -9,6 +9,7 @@ because a county's ledgers repeat the same villages, employers, birthdays and na
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -430,14 +431,31 @@ def prepare(frame: pl.DataFrame) -> Prepared:
         | frame["name"].str.contains("\u3000", literal=True),
         lambda values: values.str.replace_all(r"[\s\u3000]", ""),
     )
-    distinct_names, name_index = distinct(name_text)
-    names = names_table(distinct_names)
-    digits, id_present, id_valid = id_numbers(frame["id_number"])
+
+    def name_part() -> tuple[Names, np.ndarray]:
+        distinct_names, index = distinct(name_text)
+        return names_table(distinct_names), index
+
+    def id_part() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        digits, present, valid = id_numbers(frame["id_number"])
+        return digits, present, valid, birth_days(frame["birth_date"], digits, present & valid)
+
+    def place_part() -> tuple[np.ndarray, ...]:
+        (village_only,) = spread_hashes(frame["home_village"], _village_only)
+        (employer_key,) = spread_hashes(frame["employer"], _employer_key)
+        (city,) = spread_hashes(frame["city"], _city)
+        return village_only, employer_key, city
+
+    # Three independent parts on two cores: numpy and polars let go of the interpreter lock
+    # while they work, so the parts overlap.
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        names_future = pool.submit(name_part)
+        id_future = pool.submit(id_part)
+        place_future = pool.submit(place_part)
+        names, name_index = names_future.result()
+        digits, id_present, id_valid, birth = id_future.result()
+        village_only, employer_key, city = place_future.result()
     id_hash = digits_hash(digits, id_present)
-    birth = birth_days(frame["birth_date"], digits, id_present & id_valid)
-    (village_only,) = spread_hashes(frame["home_village"], _village_only)
-    (employer_key,) = spread_hashes(frame["employer"], _employer_key)
-    (city,) = spread_hashes(frame["city"], _city)
     sound = np.where(name_index >= 0, names.sound[np.maximum(name_index, 0)], 0).astype(np.uint64)
     surname = np.where(name_index >= 0, names.surname[np.maximum(name_index, 0)], 0).astype(
         np.uint64
@@ -489,7 +507,9 @@ def prepare(frame: pl.DataFrame) -> Prepared:
 
 def prepare_both(left: Any, right: Any) -> tuple[Prepared, Prepared]:
     """Read and prepare two tables together (one pass over each column)."""
-    left_frame, right_frame = read_table(left), read_table(right)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        left_future, right_future = pool.submit(read_table, left), pool.submit(read_table, right)
+        left_frame, right_frame = left_future.result(), right_future.result()
     both = prepare(pl.concat([left_frame, right_frame]))
     return both.slice(0, len(left_frame)), both.slice(len(left_frame), len(both))
 

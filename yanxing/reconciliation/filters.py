@@ -124,8 +124,10 @@ def apply(
 class RunFilter(django_filters.FilterSet):
     """The run list: by quarter and status."""
 
-    quarter = django_filters.ChoiceFilter(label=_("季度"), choices=[])
-    status = django_filters.ChoiceFilter(label=_("状态"), choices=Run.Status.choices)
+    quarter = django_filters.ChoiceFilter(label=_("季度"), choices=[], empty_label=_("全部季度"))
+    status = django_filters.ChoiceFilter(
+        label=_("状态"), choices=Run.Status.choices, empty_label=_("全部状态")
+    )
 
     class Meta:
         model = Run
