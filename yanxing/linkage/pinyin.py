@@ -11,11 +11,14 @@ make: zh/z, ch/c, sh/s, n/l, h/f before u, r/l, and the finals -ng/-n.
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import re
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 
 import numpy as np
-from pypinyin import Style, pinyin
 
 #: Readings of characters when they are surnames (the heteronyms that trip people up).
 SURNAME_READINGS: dict[str, tuple[str, ...]] = {
@@ -92,11 +95,45 @@ def fuzzy(syllable: str) -> str:
     return syllable
 
 
+_TONELESS = str.maketrans(
+    {
+        **dict.fromkeys("āáǎà", "a"),
+        **dict.fromkeys("ōóǒò", "o"),
+        **dict.fromkeys("ēéěèê̄ếê̌ề", "e"),
+        **dict.fromkeys("īíǐì", "i"),
+        **dict.fromkeys("ūúǔù", "u"),
+        **dict.fromkeys("ǖǘǚǜü", "v"),
+        **dict.fromkeys("ńňǹ", "n"),
+        "ḿ": "m",
+        "\u0300": None,
+        "\u0301": None,
+        "\u0304": None,
+        "\u030c": None,
+    }
+)
+
+
+@cache
+def _character_readings() -> dict[int, str]:
+    """The pypinyin package's table of characters and their readings (with tones), read from
+    its data file: importing the package would also load its phrase dictionary, which takes
+    half a second and which single characters do not need."""
+    spec = importlib.util.find_spec("pypinyin")
+    if spec is None or spec.origin is None:
+        raise ImportError("pypinyin is not installed")
+    data = json.loads((Path(spec.origin).parent / "pinyin_dict.json").read_text(encoding="utf-8"))
+    return {int(code): readings for code, readings in data.items()}
+
+
 def general_readings(char: str) -> tuple[str, ...]:
+    """A character's readings without tones, most common first (at most MAX_READINGS)."""
     if not ("\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff"):
         return (char.lower(),)
-    readings = pinyin(char, heteronym=True, style=Style.NORMAL, errors="default")[0]
-    return tuple(dict.fromkeys(readings))[:MAX_READINGS] or (char,)
+    toned = _character_readings().get(ord(char))
+    if not toned:
+        return (char,)
+    readings = [r.translate(_TONELESS) for r in toned.split(",")]
+    return tuple(dict.fromkeys(readings))[:MAX_READINGS]
 
 
 def surname_readings(char: str) -> tuple[str, ...]:
