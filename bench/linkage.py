@@ -41,7 +41,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +56,7 @@ from bench.linkagedata.splinkmodel import (  # noqa: E402
     SPLINK_MATCH,
     SPLINK_U_MAX_PAIRS,
 )
+from bench.tables import markdown_table  # noqa: E402
 
 DATA_DIR = ROOT / "bench" / "data" / "linkage"
 ENGINE_COMMAND = [sys.executable, "-m", "yanxing.linkage"]
@@ -294,30 +294,6 @@ def run_case(args: argparse.Namespace, n: int, setting: str) -> dict[str, Any]:
 # Reporting -------------------------------------------------------------------------------------
 
 
-def _width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-
-
-def _table(headers: tuple[str, ...], body: Sequence[tuple[str, ...]], right: set[int]) -> str:
-    widths = [max(_width(row[i]) for row in [headers, *body]) for i in range(len(headers))]
-
-    def line(row: tuple[str, ...]) -> str:
-        cells = []
-        for i, cell in enumerate(row):
-            pad = " " * (widths[i] - _width(cell))
-            cells.append(pad + cell if i in right else cell + pad)
-        return "| " + " | ".join(cells) + " |"
-
-    rule = (
-        "|"
-        + "|".join(
-            ("-" * (w + 1) + ":" if i in right else "-" * (w + 2)) for i, w in enumerate(widths)
-        )
-        + "|"
-    )
-    return "\n".join([line(headers), rule, *(line(row) for row in body)])
-
-
 def pct(value: float) -> str:
     return f"{value * 100:.2f} %"
 
@@ -363,7 +339,7 @@ def main_table(results: list[dict[str, Any]]) -> str:
                     load(e),
                 )
             )
-    return _table(headers, body, right=set(range(3, 15)))
+    return markdown_table(headers, body, right=set(range(3, 15)))
 
 
 def load(entry: dict[str, Any]) -> str:
@@ -393,7 +369,7 @@ def phases_table(results: list[dict[str, Any]]) -> str:
                 (f"{r['n']:,}", r["setting"], *(f"{p[k]:.1f} s" for k in
                  ("read", "train", "predict", "best", "write")), f"{e['scored_pairs']:,}")
             )  # fmt: skip
-    return _table(headers, body, right=set(range(2, 8))) if body else ""
+    return markdown_table(headers, body, right=set(range(2, 8))) if body else ""
 
 
 def threshold_table(results: list[dict[str, Any]]) -> str:
@@ -416,7 +392,7 @@ def threshold_table(results: list[dict[str, Any]]) -> str:
                 (f"{r['n']:,}", r["setting"], f"p ≥ {t}", f"{f['links']:,}", pct(f["precision"]),
                  pct(f["recall"]), pct(f["f1"]), f"{f['wrong']:,}", f"{f['unknown_linked']:,}")
             )  # fmt: skip
-    return _table(headers, body, right=set(range(3, 9))) if body else ""
+    return markdown_table(headers, body, right=set(range(3, 9))) if body else ""
 
 
 def errors_table(results: list[dict[str, Any]]) -> str:
@@ -445,7 +421,7 @@ def errors_table(results: list[dict[str, Any]]) -> str:
             value = r["engines"][n]["recall_by_noise"].get(flag)
             cells.append("" if value is None else pct(value))
         body.append(tuple(cells))
-    return _table(headers, body, right=set(range(1, len(headers))))
+    return markdown_table(headers, body, right=set(range(1, len(headers))))
 
 
 def machine() -> str:
@@ -468,6 +444,7 @@ def machine() -> str:
 
 
 def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
+
     from bench.linkagedata import rates_table
 
     generator = ", ".join(

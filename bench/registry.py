@@ -20,11 +20,15 @@ import platform
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.tables import markdown_table  # noqa: E402
+
 DATA_DIR = ROOT / "bench" / "data"
 SQLITE_PATH = DATA_DIR / "registry.sqlite3"
 PG_DATABASE = "yanxing_bench"
@@ -270,32 +274,7 @@ def format_table(rows: list[dict[str, Any]]) -> str:
         )
         for r in rows
     ]
-    return _table(headers, body, right={2, 3, 4, 5})
-
-
-def _width(text: str) -> int:
-    # CJK characters take two columns in a terminal.
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-
-
-def _table(headers: tuple[str, ...], body: Sequence[tuple[str, ...]], right: set[int]) -> str:
-    widths = [max(_width(row[i]) for row in [headers, *body]) for i in range(len(headers))]
-
-    def line(row: tuple[str, ...]) -> str:
-        cells = []
-        for i, cell in enumerate(row):
-            pad = " " * (widths[i] - _width(cell))
-            cells.append(pad + cell if i in right else cell + pad)
-        return "| " + " | ".join(cells) + " |"
-
-    rule = (
-        "|"
-        + "|".join(
-            ("-" * (w + 1) + ":" if i in right else "-" * (w + 2)) for i, w in enumerate(widths)
-        )
-        + "|"
-    )
-    return "\n".join([line(headers), rule, *(line(row) for row in body)])
+    return markdown_table(headers, body, right={2, 3, 4, 5})
 
 
 def run_one(args: argparse.Namespace) -> dict[str, Any]:
@@ -410,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         for a, b in zip(sqlite_rows, pg_rows, strict=True)
     ]
-    log(_table(("persona", "operation", "SQLite", "PostgreSQL"), body, right={2, 3}))
+    log(markdown_table(("persona", "operation", "SQLite", "PostgreSQL"), body, right={2, 3}))
     return 0
 
 

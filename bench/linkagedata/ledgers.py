@@ -40,17 +40,6 @@ from .population import (
 GENERATOR_VERSION = 1
 ROOT = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = ROOT / "bench" / "data" / "linkage"
-COLUMNS = (
-    "record_id",
-    "name",
-    "id_number",
-    "phone",
-    "sex",
-    "birth_date",
-    "home_village",
-    "city",
-    "employer",
-)
 
 #: Home-ledger rows that are a second entry of a person already on it.
 LEFT_DUPLICATE_SHARE = 0.005

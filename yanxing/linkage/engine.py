@@ -28,7 +28,7 @@ from .prepare import (
     read_table,
 )
 from .reasons import reason_column
-from .types import FIELD_LABELS, MATCH, REVIEW, Conflict, DuplicateGroup, Link, LinkResult
+from .types import COLUMNS, FIELD_LABELS, MATCH, REVIEW, Conflict, DuplicateGroup, Link, LinkResult
 
 #: A key value shared by more pairs than this is too common to say anything (a company
 #: switchboard number, a very common name on a common birthday) and is not used for candidates.
@@ -416,16 +416,8 @@ def dedupe(table: Any, *, thresholds: Thresholds | None = None) -> list[Duplicat
 # The Python API
 # --------------------------------------------------------------------------------------------
 
-CONFLICT_FIELDS = [
-    "name",
-    "id_number",
-    "phone",
-    "sex",
-    "birth_date",
-    "home_village",
-    "city",
-    "employer",
-]
+#: Every field but the record's own id.
+CONFLICT_FIELDS = list(COLUMNS[1:])
 
 
 def _conflicts(linkage: Linkage) -> list[Conflict]:
