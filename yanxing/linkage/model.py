@@ -21,9 +21,11 @@ from .compare import COMPARISONS, NAME
 FLOOR = 1e-6
 NAME_COLUMN = COMPARISONS.index(NAME)
 
-#: m and u for tables too small to learn from (a village's list, one report-in). Learned by
-#: `fit` on the benchmark's synthetic county (1,000,000 home records, default noise) and
-#: rounded; see docs/linkage.md.
+#: m and u for tables too small to learn from (a village's list, one report-in), set by hand:
+#: m from the error rates of self-registration (a few per cent of homophones, ID slips, changed
+#: phones and employers), u from how often two different people of one county agree by chance
+#: (random pairs, not namesakes), so that these weights lean on the rules in engine.may_match
+#: and on review by a person; see docs/linkage.md. EM also starts from DEFAULT_M.
 DEFAULT_M = {
     "id_number": [0.0, 0.95, 0.03, 0.015, 0.005],
     "name": [0.0, 0.88, 0.06, 0.02, 0.02, 0.02],
