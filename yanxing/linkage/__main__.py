@@ -10,10 +10,39 @@ LINKS.csv: left_id,right_id,score,decision,reasons — one row per right record 
 from __future__ import annotations
 
 import argparse
+import csv
 import sys
 import time
+from pathlib import Path
 
 from .engine import Thresholds, run
+from .types import COLUMNS
+
+REQUIRED = ("record_id", "name")
+
+
+def input_problem(path: str) -> str:
+    """What is wrong with an input file, in Chinese and English ("" when it can be read)."""
+    file = Path(path)
+    if not file.is_file():
+        return "找不到文件 / file not found"
+    with file.open("rb") as handle:
+        start = handle.read(1 << 16)
+    try:
+        start.decode("utf-8")
+    except UnicodeDecodeError as error:
+        # A character cut in two at the end of the sample is not an error.
+        if error.start < len(start) - 3:
+            return "不是 UTF-8 编码的 CSV，请另存为 UTF-8 / not a UTF-8 CSV file: save it as UTF-8"
+    text = start.decode("utf-8", errors="ignore").removeprefix("\ufeff")
+    header = next(csv.reader(text.splitlines()[:1]), [])
+    missing = [column for column in REQUIRED if column not in header]
+    if missing:
+        return (
+            f"表头缺少 {', '.join(missing)} 列（应为 {','.join(COLUMNS)}）"
+            f" / the header lacks {', '.join(missing)} (expected {','.join(COLUMNS)})"
+        )
+    return ""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,6 +60,11 @@ def main(argv: list[str] | None = None) -> int:
         "--review", type=float, default=Thresholds.review, help="review probability"
     )
     args = parser.parse_args(argv)
+    for side, path in (("--left", args.left), ("--right", args.right)):
+        problem = input_problem(path)
+        if problem:
+            print(f"{side} {path}: {problem}", file=sys.stderr)
+            return 2
 
     started = time.perf_counter()
     linkage = run(

@@ -37,6 +37,8 @@ def read_table(source: Any) -> pl.DataFrame:
         # Empty fields are read as missing; values are taken as written (cleaning happens per
         # field, where it is needed).
         frame = pl.read_csv(source, infer_schema=False, encoding="utf8-lossy")
+        if frame.columns and frame.columns[0].startswith("\ufeff"):
+            frame = frame.rename({frame.columns[0]: frame.columns[0].lstrip("\ufeff")})
         missing = [c for c in COLUMNS if c not in frame.columns]
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(c) for c in missing)
         return frame.select(COLUMNS)

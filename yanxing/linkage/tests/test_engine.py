@@ -254,3 +254,31 @@ def test_every_right_record_is_linked_at_most_once(
     for group in result.duplicate_groups:
         assert len(group.record_ids) >= 2
         assert len(set(group.record_ids)) == len(group.record_ids)
+
+
+def test_command_line_refuses_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = str(tmp_path / "links.csv")
+    left = write(tmp_path / "left.csv", HOME)
+    no_name = tmp_path / "right.csv"
+    no_name.write_text("record_id,phone\nR1,13912340001\n", encoding="utf-8")
+    assert main(["--left", str(left), "--right", str(no_name), "--out", out]) == 2
+    assert capsys.readouterr().err == (
+        f"--right {no_name}: 表头缺少 name 列（应为 {','.join(COLUMNS)}）"
+        f" / the header lacks name (expected {','.join(COLUMNS)})\n"
+    )
+    assert main(["--left", str(tmp_path / "none.csv"), "--right", str(left), "--out", out]) == 2
+    assert "找不到文件 / file not found" in capsys.readouterr().err
+    gb = tmp_path / "gb.csv"
+    gb.write_bytes("record_id,name\nR1,曾丽\n".encode("gb18030"))
+    assert main(["--left", str(left), "--right", str(gb), "--out", out]) == 2
+    assert "不是 UTF-8 编码的 CSV" in capsys.readouterr().err
+    assert not Path(out).exists()
+
+
+def test_command_line_reads_a_byte_order_mark(tmp_path: Path) -> None:
+    left = write(tmp_path / "left.csv", HOME)
+    right = tmp_path / "right.csv"
+    right.write_text("\ufeffrecord_id,name,id_number\nR1,增莉," + ID_ZENG + "\n", encoding="utf-8")
+    out = tmp_path / "links.csv"
+    assert main(["--left", str(left), "--right", str(right), "--out", str(out)]) == 0
+    assert "L1,R1," in out.read_text(encoding="utf-8")
