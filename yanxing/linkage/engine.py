@@ -23,6 +23,7 @@ from .prepare import (
     BLOCKING_KEYS,
     MISSING_DATE,
     Prepared,
+    mix,
     prepare_both,
     prepare_one,
     read_table,
@@ -178,6 +179,13 @@ def name_agreement(a: Prepared, b: Prepared) -> float:
     return float((left @ right) / max(len(a) * len(b), 1))
 
 
+def village_namesakes(table: Prepared) -> np.ndarray:
+    """Per row: how many rows of the table have the same name and the same village."""
+    key = mix(table.name_hash, table.village_only)
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    return np.where(key != 0, counts[inverse.ravel()], 0)
+
+
 def name_counts(table: Prepared) -> np.ndarray:
     """Per row: how many rows of the table carry the same name."""
     counts = np.bincount(np.maximum(table.name, 0), minlength=len(table.names.length))
@@ -190,7 +198,7 @@ def score(left: Any, right: Any) -> Scored:
     levels = compare_all(a, b, li, ri)
     model = learn(a, b, levels)
     counts = name_counts(a)
-    weight = pair_weights(model, levels, counts[li] / max(len(a), 1))
+    weight = pair_weights(model, levels, counts[li] / max(len(a), 1), village_namesakes(a)[li])
     return Scored(a, b, li, ri, levels, weight, model, counts)
 
 

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .compare import COMPARISONS, NAME
+from .compare import COMPARISONS, NAME, VILLAGE
 
 #: Never let a probability reach 0 or 1: unseen levels keep some weight.
 FLOOR = 1e-6
 NAME_COLUMN = COMPARISONS.index(NAME)
+VILLAGE_COLUMN = COMPARISONS.index(VILLAGE)
 
 #: m and u for tables too small to learn from (a village's list, one report-in), set by hand:
 #: m from the error rates of self-registration (a few per cent of homophones, ID slips, changed
@@ -152,6 +153,7 @@ def pair_weights(
     model: Model,
     levels: np.ndarray,
     name_frequency: np.ndarray,
+    village_namesakes: np.ndarray | None = None,
 ) -> np.ndarray:
     """Total log2 weight per pair, with the exact-name weight adjusted for the name's frequency.
 
@@ -167,6 +169,14 @@ def pair_weights(
         # Only ever less: a name rarer than average is not better evidence than the model says.
         u_name = np.maximum(name_frequency[exact_name], u_exact)
         total[exact_name] += np.log2(u_exact / u_name)
+    if village_namesakes is not None:
+        # Where the village agrees too, what counts is how many people of that name the
+        # village has, not the county: the evidence is shared among the village's namesakes.
+        in_village = exact_name & np.isin(levels[:, VILLAGE_COLUMN], (1, 2))
+        u_exact = model.name_agreement or model.u[NAME_COLUMN][1]
+        u_name = np.maximum(name_frequency[in_village], u_exact)
+        total[in_village] -= np.log2(u_exact / u_name)
+        total[in_village] -= np.log2(np.maximum(village_namesakes[in_village], 1))
     return total
 
 
