@@ -138,6 +138,15 @@ ID_NOTE = _(
     "18位居民身份证号，最后一位可以是X。本列已设为文本格式：请勿改成数字格式，否则末几位会丢失。"
 )
 PHONE_NOTE = _("11位手机号。")
+#: The phone column is the same in every kind of ledger.
+PHONE_COLUMN = Column(
+    "phone",
+    gettext_noop("手机号"),
+    ColumnType.PHONE,
+    aliases=("手机号码", "联系电话", "手机", "联系方式"),
+    note=PHONE_NOTE,
+    width=14,
+)
 
 MEMBERS = LedgerKind(
     code="members",
@@ -166,14 +175,7 @@ MEMBERS = LedgerKind(
             note=ID_NOTE,
             width=22,
         ),
-        Column(
-            "phone",
-            gettext_noop("手机号"),
-            ColumnType.PHONE,
-            aliases=("手机号码", "联系电话", "手机", "联系方式"),
-            note=PHONE_NOTE,
-            width=14,
-        ),
+        PHONE_COLUMN,
         Column(
             "sex",
             gettext_noop("性别"),
@@ -306,14 +308,7 @@ HOST_ROSTER = LedgerKind(
             note=_("18位居民身份证号。身份证号和手机号至少填写一项。本列已设为文本格式。"),
             width=22,
         ),
-        Column(
-            "phone",
-            gettext_noop("手机号"),
-            ColumnType.PHONE,
-            aliases=("手机号码", "联系电话", "手机", "联系方式"),
-            note=PHONE_NOTE,
-            width=14,
-        ),
+        PHONE_COLUMN,
         Column(
             "sex",
             gettext_noop("性别"),
