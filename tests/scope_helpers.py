@@ -14,9 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from html import escape
 from typing import Any
-from urllib.parse import quote_plus
+from urllib.parse import quote, quote_plus
 
 from django.http import HttpResponse
+from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -289,3 +290,22 @@ def markers_in_source(source: str) -> dict[str, list[str]]:
     """Test name → scope_test labels that apply to it."""
     tree = ast.parse(source)
     return _test_markers(tree.body, _pytestmark(tree.body))
+
+
+def signed_in(world: World, extra: Extra | None, persona: str) -> Client:
+    """A Client signed in as that persona (anonymous: not signed in)."""
+    client = Client()
+    user = actor(world, extra, persona)
+    if user is not None:
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+def assert_turned_away(response: HttpResponse, persona: str, path: str) -> None:
+    """Staff pages: members go to their own portal, anonymous visitors to the sign-in page."""
+    assert response.status_code == 302
+    if persona == "member_user":
+        assert response["Location"] == "/m/"
+    else:
+        assert persona == "anonymous"
+        assert response["Location"] == f"/login/?next={quote(path)}"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
 
 import openpyxl
 import pytest
@@ -45,6 +44,7 @@ from .scope_helpers import (
     actor,
     add_extra_staff,
     assert_no_leak,
+    assert_turned_away,
     body,
     member,
     member_ids,
@@ -52,6 +52,7 @@ from .scope_helpers import (
     not_found_body,
     org_ids,
     select_options,
+    signed_in,
 )
 
 EVERYONE = PERSONAS + list(EXTRA_STAFF)
@@ -101,14 +102,7 @@ def extra(world: World) -> Extra:
 
 @pytest.fixture
 def login(world: World, extra: Extra) -> Callable[[str], Client]:
-    def make(persona: str) -> Client:
-        client = Client()
-        user = actor(world, extra, persona)
-        if user is not None:
-            client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-        return client
-
-    return make
+    return lambda persona: signed_in(world, extra, persona)
 
 
 def checked_batch(world: World, who: Any, org_key: str, kind: str) -> ImportBatch:
@@ -138,15 +132,6 @@ def batches(world: World, extra: Extra) -> dict[str, ImportBatch]:
         "host": checked_batch(world, world.host_secretary, "host", "host_roster"),
         "other_branch": checked_batch(world, world.other_secretary, "other_branch", "members"),
     }
-
-
-def assert_turned_away(response: HttpResponse, persona: str, path: str) -> None:
-    assert response.status_code == 302
-    if persona == "member_user":
-        assert response["Location"] == "/m/"
-    else:
-        assert persona == "anonymous"
-        assert response["Location"] == f"/login/?next={quote(path)}"
 
 
 def assert_404_like_missing(client: Client, path: str, missing: str, method: str = "get") -> None:

@@ -61,10 +61,12 @@ from .scope_helpers import (
     actor,
     add_extra_staff,
     assert_no_leak,
+    assert_turned_away,
     body,
     missing_pk,
     not_found_body,
     select_options,
+    signed_in,
 )
 
 URL_TESTS: dict[str, list[str]] = {
@@ -213,22 +215,7 @@ def recon(world: World, extra: Extra) -> Recon:
 
 @pytest.fixture
 def login(recon: Recon) -> Callable[[str], Client]:
-    def make(persona: str) -> Client:
-        client = Client()
-        user = actor(recon.world, recon.extra, persona)
-        if user is not None:
-            client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-        return client
-
-    return make
-
-
-def turned_away(response: Any, persona: str, path: str) -> None:
-    assert response.status_code == 302
-    if persona == "member_user":
-        assert response["Location"] == "/m/"
-    else:
-        assert response["Location"].startswith("/login/?next=")
+    return lambda persona: signed_in(recon.world, recon.extra, persona)
 
 
 def same_as_missing(client: Client, path: str, missing: str, method: str = "get") -> None:
@@ -339,7 +326,7 @@ def test_run_list(recon: Recon, login: Any, persona: str) -> None:
     client = login(persona)
     response = client.get("/reconciliation/")
     if persona in NON_STAFF:
-        turned_away(response, persona, "/reconciliation/")
+        assert_turned_away(response, persona, "/reconciliation/")
         return
     assert response.status_code == 200
     shown = {run.pk for run in response.context["object_list"]}
@@ -385,7 +372,7 @@ def test_run_create(
     client = login(persona)
     get = client.get("/reconciliation/new/")
     if persona in NON_STAFF:
-        turned_away(get, persona, "/reconciliation/new/")
+        assert_turned_away(get, persona, "/reconciliation/new/")
         return
     if persona not in START_CHOICES:
         assert get.status_code == 404
@@ -460,7 +447,7 @@ def test_run_detail(recon: Recon, login: Any, persona: str) -> None:
         path = f"/reconciliation/{run.pk}/"
         response = client.get(path)
         if persona in NON_STAFF:
-            turned_away(response, persona, path)
+            assert_turned_away(response, persona, path)
             continue
         if key not in runs_seen(persona):
             same_as_missing(client, path, missing)
@@ -555,7 +542,7 @@ def test_run_status(recon: Recon, login: Any, persona: str) -> None:
         path = f"/reconciliation/{run.pk}/status/"
         response = client.get(path, HTTP_HX_REQUEST="true")
         if persona in NON_STAFF:
-            turned_away(response, persona, path)
+            assert_turned_away(response, persona, path)
         elif key not in seen:
             same_as_missing(client, path, missing)
         else:
@@ -582,7 +569,7 @@ def test_run_export(recon: Recon, login: Any, persona: str) -> None:
         logged = AccessLog.objects.count()
         response = client.get(path)
         if persona in NON_STAFF:
-            turned_away(response, persona, path)
+            assert_turned_away(response, persona, path)
             continue
         if key not in EXPORTS.get(persona, set()):
             same_as_missing(client, path, missing)
@@ -642,7 +629,7 @@ def test_run_action_signoff(recon: Recon, login: Any, persona: str) -> None:
             response = client.post(path, {"organization": org.pk, "note": "已核对"})
             after = SignOff.objects.filter(run=run).count()
             if persona in NON_STAFF:
-                turned_away(response, persona, path)
+                assert_turned_away(response, persona, path)
                 assert after == before
             elif key not in runs_seen(persona):
                 same_as_missing(client, path, missing, "post")
@@ -677,7 +664,7 @@ def test_run_action_retry(
             response = client.post(path)
         status = Run.objects.get(pk=run.pk).status
         if persona in NON_STAFF:
-            turned_away(response, persona, path)
+            assert_turned_away(response, persona, path)
             assert status == "failed"
         elif key not in runs_seen(persona):
             same_as_missing(client, path, missing, "post")
@@ -706,7 +693,7 @@ def test_run_action_bulk(recon: Recon, login: Any, persona: str) -> None:
         response = client.post(path, {"decision": "reject", "pairs": proposed + foreign})
         rejected = set(RunPair.objects.filter(status="rejected").values_list("pk", flat=True))
         if persona in NON_STAFF:
-            turned_away(response, persona, path)
+            assert_turned_away(response, persona, path)
             assert rejected == set()
         elif key in DECIDES.get(persona, set()):
             assert response.status_code == 302
@@ -738,7 +725,7 @@ def test_pair_action(recon: Recon, login: Any, persona: str) -> None:
             response = client.post(path)
             now = RunPair.objects.get(pk=target.pk).status
             if persona in NON_STAFF:
-                turned_away(response, persona, path)
+                assert_turned_away(response, persona, path)
                 assert now == "proposed"
             elif key not in runs_seen(persona):
                 same_as_missing(client, path, missing, "post")
@@ -781,7 +768,7 @@ def test_merge_action(recon: Recon, login: Any, persona: str) -> None:
         response = client.post(path)
         undone = Merge.objects.get(pk=merge.pk).is_undone
         if persona in NON_STAFF:
-            turned_away(response, persona, path)
+            assert_turned_away(response, persona, path)
             assert not undone
         elif key not in runs_seen(persona):
             same_as_missing(client, path, missing, "post")
@@ -811,7 +798,7 @@ def test_conflict_action(recon: Recon, login: Any, persona: str) -> None:
         response = client.post(path)
         now = RunConflict.objects.get(pk=conflict.pk).resolution
         if persona in NON_STAFF:
-            turned_away(response, persona, path)
+            assert_turned_away(response, persona, path)
             assert now == ""
         elif "county" not in runs_seen(persona):
             same_as_missing(client, path, missing, "post")

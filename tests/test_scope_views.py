@@ -47,9 +47,9 @@ from .scope_helpers import (
     ORGS_SEEN,
     STAFF_PERSONAS,
     Extra,
-    actor,
     add_extra_staff,
     assert_no_leak,
+    assert_turned_away,
     body,
     markers_in_source,
     member,
@@ -58,6 +58,7 @@ from .scope_helpers import (
     not_found_body,
     org_ids,
     select_options,
+    signed_in,
     without_echo,
 )
 
@@ -191,24 +192,7 @@ def extra(world: World) -> Extra:
 def login(world: World, extra: Extra) -> Callable[[str], Client]:
     """login("village_viewer") → a Client signed in as that persona (anonymous: not signed in)."""
 
-    def make(persona: str) -> Client:
-        client = Client()
-        user = actor(world, extra, persona)
-        if user is not None:
-            client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-        return client
-
-    return make
-
-
-def assert_turned_away(response: HttpResponse, persona: str, path: str) -> None:
-    """Staff pages: members go to their own portal, anonymous visitors to the sign-in page."""
-    assert response.status_code == 302
-    if persona == "member_user":
-        assert response["Location"] == "/m/"
-    else:
-        assert persona == "anonymous"
-        assert response["Location"] == f"/login/?next={quote(path)}"
+    return lambda persona: signed_in(world, extra, persona)
 
 
 def ids_of(response: Any) -> set[int]:
