@@ -282,3 +282,18 @@ def test_command_line_reads_a_byte_order_mark(tmp_path: Path) -> None:
     out = tmp_path / "links.csv"
     assert main(["--left", str(left), "--right", str(right), "--out", str(out)]) == 0
     assert "L1,R1," in out.read_text(encoding="utf-8")
+
+
+def test_namesakes_of_one_village_share_the_evidence() -> None:
+    """Without ID or birth date, a name that is unique in its village is good evidence; two
+    people of that name in the village make it a question for a person."""
+    home = [
+        row("L1", "王伟", sex="男", home_village="解店镇西村", city="东莞市"),
+        row("L2", "王伟", sex="男", home_village="解店镇东村", city="东莞市"),
+    ]
+    host = [row("R1", "王伟", sex="男", home_village="西村", city="东莞市", phone="13800000001")]
+    (item,) = link(home, host).links
+    assert (item.left_id, item.decision) == ("L1", MATCH)
+    crowded = [*home, row("L3", "王伟", sex="男", home_village="解店镇西村", city="东莞市")]
+    (item,) = link(crowded, host).links
+    assert item.decision == REVIEW
