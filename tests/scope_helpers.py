@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -23,12 +23,15 @@ from rest_framework.test import APIClient
 
 from yanxing.access.models import Grant
 from yanxing.accounts.models import User
+from yanxing.audit.models import AccessLog
 from yanxing.members.models import Member
 
 from .conftest import PASSWORD, PERSONAS, World
 
 STAFF_PERSONAS = ["county_admin", "home_secretary", "host_secretary", "other_secretary"]
 NON_STAFF = ["member_user", "anonymous"]
+#: Staff personas whose roles include members.export.
+MAY_EXPORT = {"county_admin", "home_secretary", "host_secretary", "other_secretary", "other_admin"}
 assert set(STAFF_PERSONAS) | set(NON_STAFF) == set(PERSONAS)
 
 #: Extra staff added by ``add_extra_staff``: role, organization attribute of the world.
@@ -309,3 +312,37 @@ def assert_turned_away(response: HttpResponse, persona: str, path: str) -> None:
     else:
         assert persona == "anonymous"
         assert response["Location"] == f"/login/?next={quote(path)}"
+
+
+def check_member_export(
+    world: World,
+    client: Client,
+    persona: str,
+    path: str,
+    read: Callable[[HttpResponse], tuple[list[list[str]], str]],
+) -> list[list[str]] | None:
+    """The checks every member-list export format shares: who is turned away or refused (and
+    not logged), which members are exported (masked), no leak, one access-log entry.
+    ``read`` gives the rows and the text of a response; the rows are returned when exported."""
+    logged = AccessLog.objects.count()
+    response: Any = client.get(path)
+    if persona in NON_STAFF:
+        assert_turned_away(response, persona, path)
+        assert AccessLog.objects.count() == logged
+        return None
+    if persona not in MAY_EXPORT:
+        assert response.status_code == 404
+        assert AccessLog.objects.count() == logged
+        return None
+    assert response.status_code == 200
+    rows, text = read(response)
+    expected = sorted(
+        (m.name, m.id_masked, m.phone_masked, m.home_org.name)
+        for m in Member.objects.filter(pk__in=member_ids(world, MEMBERS_SEEN[persona]))
+    )
+    assert sorted((r[0], r[1], r[2], r[6]) for r in rows[1:]) == expected
+    assert_no_leak(text, world, persona)
+    entry = AccessLog.objects.order_by("-id")[0]
+    assert AccessLog.objects.count() == logged + 1
+    assert (entry.action, entry.row_count, entry.reason) == ("export", len(expected), "masked")
+    return rows
