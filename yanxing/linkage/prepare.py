@@ -204,14 +204,11 @@ def _id_bytes(series: pl.Series, lengths: np.ndarray) -> np.ndarray:
     return digits
 
 
-def digits_hash(digits: np.ndarray, present: np.ndarray) -> np.ndarray:
-    """A 64-bit key per 18-character ID number (0 where missing)."""
-    high = np.ascontiguousarray(digits[:, :8]).view(np.uint64).ravel()
-    low = np.ascontiguousarray(digits[:, 8:16]).view(np.uint64).ravel()
-    tail = np.ascontiguousarray(digits[:, 16:18]).view(np.uint16).ravel().astype(np.uint64)
-    return np.where(
-        present, mix(mix(high | np.uint64(1), low | np.uint64(1)), tail + np.uint64(1)), 0
-    ).astype(np.uint64)
+def words_hash(words: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """A 64-bit key per 18-character ID number (0 where missing), from its packed words."""
+    one = np.uint64(1)
+    key = mix(mix(words[:, 0] | one, words[:, 1] | one), words[:, 2] + one)
+    return np.where(present, key, 0).astype(np.uint64)
 
 
 def id_words(digits: np.ndarray) -> np.ndarray:
@@ -457,7 +454,6 @@ def prepare(frame: pl.DataFrame) -> Prepared:
         names, name_index = names_future.result()
         digits, id_present, id_valid, birth = id_future.result()
         village_only, employer_key, city = place_future.result()
-    id_hash = digits_hash(digits, id_present)
     sound = np.where(name_index >= 0, names.sound[np.maximum(name_index, 0)], 0).astype(np.uint64)
     surname = np.where(name_index >= 0, names.surname[np.maximum(name_index, 0)], 0).astype(
         np.uint64
@@ -469,6 +465,7 @@ def prepare(frame: pl.DataFrame) -> Prepared:
     year_key = np.where(birth == MISSING_DATE, 0, year + 100_000).astype(np.uint64)
     phone = phones(frame["phone"])
     words = id_words(digits)
+    id_hash = words_hash(words, id_present)
     # Characters 1–14 (region and birth date) and 11–18 (birth month and day, sequence, check).
     low48, one = np.uint64(0xFFFFFFFFFFFF), np.uint64(1)
     head = mix(words[:, 0] | one, (words[:, 1] & low48) | one)
